@@ -1,0 +1,2 @@
+namespace SkFallback.Anthropic;
+internal static class Placeholder { }

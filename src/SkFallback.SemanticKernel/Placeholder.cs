@@ -1,0 +1,2 @@
+namespace SkFallback.SemanticKernel;
+internal static class Placeholder { }

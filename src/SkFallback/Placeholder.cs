@@ -1,0 +1,2 @@
+namespace SkFallback;
+internal static class Placeholder { }

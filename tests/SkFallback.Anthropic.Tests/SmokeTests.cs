@@ -1,0 +1,7 @@
+namespace SkFallback.Anthropic.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Smoke_Always_Passes() => Assert.True(true);
+}
