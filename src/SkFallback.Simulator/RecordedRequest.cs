@@ -1,0 +1,28 @@
+using System.Text.Json.Nodes;
+
+namespace SkFallback.Simulator;
+
+/// <summary>One request the simulator received, with what it answered.</summary>
+/// <param name="Sequence">1-based arrival number within the simulator (reset by <see cref="ProviderSimulator.Reset"/>).</param>
+/// <param name="Timestamp">When the request arrived.</param>
+/// <param name="Wire">The wire format of the request.</param>
+/// <param name="Model">The requested model id (empty when the body could not be read).</param>
+/// <param name="Stream">Whether the request asked for a streamed response.</param>
+/// <param name="BehaviorName">The <see cref="SimulatedBehavior.Name"/> applied (or <c>unauthorized</c>, <c>context_length_exceeded</c>, <c>invalid_json</c>).</param>
+/// <param name="StatusCode">The HTTP status sent; 0 while nothing was sent or when the connection was dropped before a status line.</param>
+/// <param name="LastUserMessage">The text of the last user message that carries text, if any.</param>
+/// <param name="MessageCount">The number of messages in the request (system prompt fields not counted).</param>
+/// <param name="HasToolResults">Whether the request carries any tool result.</param>
+/// <param name="Body">The request body as parsed JSON.</param>
+public sealed record RecordedRequest(
+    int Sequence,
+    DateTimeOffset Timestamp,
+    WireFormat Wire,
+    string Model,
+    bool Stream,
+    string BehaviorName,
+    int StatusCode,
+    string? LastUserMessage,
+    int MessageCount,
+    bool HasToolResults,
+    JsonNode Body);

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SkFallback.Simulator.Content;
+
+namespace SkFallback.Simulator.Scripting;
+
+/// <summary>
+/// Reads scripts written as JSON (admin endpoint and CLI file):
+/// <c>{"then":[{"kind":"rate_limited","retryAfterSeconds":2,"times":1}],"always":{"kind":"ok"},
+/// "latency":{"ttftMs":200,"tokensPerSecond":40,"jitter":0.2},"contextWindow":8000}</c>;
+/// a file holds <c>{"models":{"model-id":{...}}}</c>.
+/// </summary>
+internal static class ScriptDocument
+{
+    /// <summary>Replaces the script of every model listed in a <c>models</c> document.</summary>
+    public static void ApplyModels(JsonNode? document, Func<string, ModelScript> scriptOf)
+    {
+        if (document?["models"] is not JsonObject models)
+        {
+            throw new FormatException("A script file must be a JSON object with a \"models\" object mapping model ids to scripts.");
+        }
+
+        foreach (var (modelId, script) in models)
+        {
+            Apply(script, scriptOf(modelId));
+        }
+    }
+
+    /// <summary>Replaces <paramref name="target"/> with the script in <paramref name="node"/>.</summary>
+    public static void Apply(JsonNode? node, ModelScript target)
+    {
+        if (node is not JsonObject script)
+        {
+            throw new FormatException($"The script of model '{target.ModelId}' must be a JSON object.");
+        }
+
+        var queue = new List<(SimulatedBehavior, int)>();
+        if (script["then"] is JsonArray then)
+        {
+            foreach (var step in then)
+            {
+                queue.Add((ReadBehavior(step), JsonText.Int(step?["times"]) ?? 1));
+            }
+        }
+        else if (script["then"] is not null)
+        {
+            throw new FormatException("\"then\" must be an array of behaviours.");
+        }
+
+        var always = script["always"] is { } alwaysNode ? ReadBehavior(alwaysNode) : null;
+        var latency = script["latency"] is JsonObject latencyNode
+            ? new LatencyProfile(
+                TimeSpan.FromMilliseconds(Number(latencyNode["ttftMs"]) ?? 0),
+                Number(latencyNode["tokensPerSecond"]) ?? 0,
+                Number(latencyNode["jitter"]) ?? 0)
+            : null;
+        var window = JsonText.Int(script["contextWindow"]);
+
+        target.Clear();
+        foreach (var (behavior, times) in queue)
+        {
+            target.Then(behavior, times);
+        }
+
+        if (always is not null)
+        {
+            target.Always(always);
+        }
+
+        if (latency is not null)
+        {
+            target.WithLatency(latency);
+        }
+
+        if (window is { } tokens)
+        {
+            target.WithContextWindow(tokens);
+        }
+    }
+
+    public static SimulatedBehavior ReadBehavior(JsonNode? node)
+    {
+        if (node is not JsonObject step || JsonText.String(step["kind"]) is not { } kind)
+        {
+            throw new FormatException("Each behaviour must be a JSON object with a \"kind\" string.");
+        }
+
+        var tokens = JsonText.Int(step["tokens"]) ?? JsonText.Int(step["afterTokens"]) ?? 0;
+        return kind switch
+        {
+            "ok" => SimulatedBehavior.Ok(),
+            "reply" => SimulatedBehavior.Reply(JsonText.String(step["text"]) ?? throw new FormatException("\"reply\" needs \"text\".")),
+            "tool_call" => SimulatedBehavior.ToolCall(
+                JsonText.String(step["functionName"]) ?? JsonText.String(step["name"]) ?? throw new FormatException("\"tool_call\" needs \"functionName\"."),
+                step["arguments"] switch
+                {
+                    null => "{}",
+                    JsonObject arguments => arguments.ToJsonString(),
+                    var other => JsonText.String(other) ?? throw new FormatException("\"arguments\" must be an object or a JSON string."),
+                }),
+            "rate_limited" => SimulatedBehavior.RateLimited(
+                TimeSpan.FromMilliseconds(Number(step["retryAfterMs"]) ?? ((Number(step["retryAfterSeconds"]) ?? 1) * 1000))),
+            "server_error" => SimulatedBehavior.ServerError(JsonText.Int(step["statusCode"]) ?? 500),
+            "hang" => SimulatedBehavior.Hang(),
+            "connection_reset" => SimulatedBehavior.ConnectionReset(),
+            "drop_after" => SimulatedBehavior.DropAfter(tokens),
+            "stall" => SimulatedBehavior.Stall(tokens, Number(step["durationMs"]) is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
+            "truncate_after" => SimulatedBehavior.TruncateAfter(tokens),
+            "malformed_json" => SimulatedBehavior.MalformedJson(),
+            "refusal_error" => SimulatedBehavior.RefusalError(),
+            "content_filter" => SimulatedBehavior.ContentFilter(),
+            "refusal_text" => SimulatedBehavior.RefusalText(),
+            "context_length_exceeded" => SimulatedBehavior.ContextLengthExceeded(),
+            "bad_request" => SimulatedBehavior.BadRequest(),
+            "unauthorized" => SimulatedBehavior.Unauthorized(),
+            _ => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"Unknown behaviour kind '{kind}'.")),
+        };
+    }
+
+    private static double? Number(JsonNode? node) =>
+        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number ? value.GetValue<double>() : null;
+}

@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using SkFallback.Simulator.Content;
+using SkFallback.Simulator.Scripting;
+
+namespace SkFallback.Simulator.Server;
+
+/// <summary>Answers one chat request on either wire: picks the scripted behaviour, paces it, writes or breaks it.</summary>
+internal sealed class ChatRequestHandler(SimulatorState state)
+{
+    public async Task HandleAsync(HttpContext context, ChatWire wire)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, state.Stopping);
+        var cancellationToken = linked.Token;
+        try
+        {
+            string raw;
+            using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
+            {
+                raw = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (TryParse(raw) is not { } body)
+            {
+                var rejected = state.Log.Add(wire.Format, null, JsonValue.Create(raw));
+                rejected.BehaviorName = "invalid_json";
+                rejected.StatusCode = 400;
+                await wire.WriteInvalidRequestAsync(context, "We could not parse the JSON body of your request.", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var request = wire.Read(body);
+            var entry = state.Log.Add(wire.Format, request, body);
+            context.Response.OnStarting(() =>
+            {
+                entry.StatusCode = context.Response.StatusCode;
+                return Task.CompletedTask;
+            });
+            await RespondAsync(context, wire, request, entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away (or the simulator stopped) while we waited: nothing more to send.
+            context.Abort();
+        }
+        catch (IOException)
+        {
+            context.Abort();
+        }
+    }
+
+    private static JsonObject? TryParse(string raw)
+    {
+        try
+        {
+            return JsonNode.Parse(raw) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task RespondAsync(HttpContext context, ChatWire wire, ChatRequestSummary request, RequestLog.Entry entry, CancellationToken cancellationToken)
+    {
+        ModelScript? script = null;
+        SimulatedBehavior behavior;
+        if (!state.IsAuthorized(context.Request))
+        {
+            behavior = SimulatedBehavior.Unauthorized();
+        }
+        else
+        {
+            script = state.Script(request.Model);
+            behavior = script.ContextWindow is { } window && request.PromptTokens > window
+                ? SimulatedBehavior.ContextLengthExceeded()
+                : script.Next();
+        }
+
+        entry.BehaviorName = behavior.Name;
+        var pacer = new TokenPacer(script?.Latency ?? state.Options.DefaultLatency, state.Options.Seed, entry.Sequence);
+        switch (behavior.Kind)
+        {
+            case BehaviorKind.RateLimited or BehaviorKind.ServerError or BehaviorKind.RefusalError
+                or BehaviorKind.ContextLengthExceeded or BehaviorKind.BadRequest or BehaviorKind.Unauthorized:
+                await pacer.FirstTokenAsync(cancellationToken).ConfigureAwait(false);
+                var contextWindow = script?.ContextWindow ?? wire.DefaultContextWindow;
+                var promptTokens = request.PromptTokens > contextWindow ? request.PromptTokens : contextWindow + request.PromptTokens;
+                await wire.WriteErrorAsync(context, new SimulatedError(behavior, request.Model, promptTokens, contextWindow), cancellationToken).ConfigureAwait(false);
+                return;
+            case BehaviorKind.Hang:
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                return;
+            case BehaviorKind.ConnectionReset:
+                context.Abort();
+                return;
+            default:
+                var plan = BuildPlan(wire, request, behavior, entry.Sequence);
+                if (request.Stream)
+                {
+                    await StreamAsync(context, wire, plan, behavior, pacer, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ReplyAsync(context, wire, plan, behavior, pacer, cancellationToken).ConfigureAwait(false);
+                }
+
+                return;
+        }
+    }
+
+    private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence)
+    {
+        var composer = state.Composer;
+        var tokens = behavior.Kind switch
+        {
+            BehaviorKind.ToolCall or BehaviorKind.ContentFilter => [],
+            BehaviorKind.RefusalText => ReplyComposer.Tokens(ReplyComposer.RefusalSentence),
+            BehaviorKind.Reply => ReplyComposer.Tokens(behavior.Text!),
+            _ => ReplyComposer.Tokens(composer.NormalReply(request)),
+        };
+        var finish = behavior.Kind switch
+        {
+            BehaviorKind.ToolCall => ReplyFinish.ToolCalls,
+            BehaviorKind.ContentFilter => ReplyFinish.ContentFilter,
+            _ => ReplyFinish.Stop,
+        };
+        if (request.MaxTokens is { } max && max >= 0 && max < tokens.Count)
+        {
+            tokens = tokens.GetRange(0, max);
+            finish = ReplyFinish.Length;
+        }
+
+        var seed = composer.Seed.ToString(CultureInfo.InvariantCulture);
+        return new ReplyPlan
+        {
+            Id = wire.IdPrefix + StableHash.ToId(StableHash.Of(seed, "response", request.Model, sequence.ToString(CultureInfo.InvariantCulture)), 24),
+            Model = request.Model,
+            Created = state.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
+            Tokens = tokens,
+            Finish = finish,
+            IsRefusal = behavior.Kind == BehaviorKind.RefusalText,
+            ToolCallId = behavior.FunctionName is { } name ? composer.ToolCallId(request, name, wire.ToolCallIdPrefix, 24) : null,
+            ToolName = behavior.FunctionName,
+            ToolArgumentsJson = behavior.ArgumentsJson,
+            PromptTokens = request.PromptTokens,
+            IncludeUsage = request.IncludeUsage,
+        };
+    }
+
+    private static async Task ReplyAsync(HttpContext context, ChatWire wire, ReplyPlan plan, SimulatedBehavior behavior, TokenPacer pacer, CancellationToken cancellationToken)
+    {
+        await pacer.WholeReplyAsync(plan.Tokens.Count, cancellationToken).ConfigureAwait(false);
+        if (behavior.Kind == BehaviorKind.Stall)
+        {
+            await Task.Delay(behavior.Duration ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        }
+
+        var text = behavior.Kind == BehaviorKind.MalformedJson ? wire.MalformedBody(plan) : wire.BuildResponse(plan).ToJsonString();
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        switch (behavior.Kind)
+        {
+            case BehaviorKind.DropAfter:
+                // Promise the whole body, send half of it, then cut the connection.
+                response.ContentLength = bytes.Length;
+                await response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2), cancellationToken).ConfigureAwait(false);
+                await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                context.Abort();
+                return;
+            case BehaviorKind.TruncateAfter:
+                // A complete, well-framed HTTP response whose JSON simply stops.
+                response.ContentLength = bytes.Length / 2;
+                await response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2), cancellationToken).ConfigureAwait(false);
+                return;
+            default:
+                response.ContentLength = bytes.Length;
+                await response.Body.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                return;
+        }
+    }
+
+    private static async Task StreamAsync(HttpContext context, ChatWire wire, ReplyPlan plan, SimulatedBehavior behavior, TokenPacer pacer, CancellationToken cancellationToken)
+    {
+        await pacer.FirstTokenAsync(cancellationToken).ConfigureAwait(false);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        await response.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var stream = wire.CreateStream(response, plan);
+        await stream.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (behavior.Kind == BehaviorKind.MalformedJson)
+        {
+            await stream.WriteMalformedAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (plan.ToolName is not null)
+        {
+            await stream.WriteToolCallAsync(cancellationToken).ConfigureAwait(false);
+            await stream.FinishAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var stalled = false;
+        for (var i = 0; i <= plan.Tokens.Count; i++)
+        {
+            if (stream.TokensSent == behavior.Tokens || (i == plan.Tokens.Count && stream.TokensSent < behavior.Tokens))
+            {
+                switch (behavior.Kind)
+                {
+                    case BehaviorKind.DropAfter:
+                        context.Abort();
+                        return;
+                    case BehaviorKind.TruncateAfter:
+                        return;
+                    case BehaviorKind.Stall when !stalled:
+                        stalled = true;
+                        await Task.Delay(behavior.Duration ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+                        break;
+                    default:
+                        break;
+                }
+            }
+
+            if (i == plan.Tokens.Count)
+            {
+                break;
+            }
+
+            if (i > 0)
+            {
+                await pacer.NextTokenAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await stream.WriteTokenAsync(plan.Tokens[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        await stream.FinishAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

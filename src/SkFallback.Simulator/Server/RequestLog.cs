@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using SkFallback.Simulator.Content;
+
+namespace SkFallback.Simulator.Server;
+
+/// <summary>The thread-safe log of requests; entries stay mutable until their response ends.</summary>
+internal sealed class RequestLog(TimeProvider timeProvider)
+{
+    private readonly Lock _gate = new();
+    private readonly List<Entry> _entries = [];
+    private int _sequence;
+
+    public Entry Add(WireFormat wire, ChatRequestSummary? request, JsonNode body)
+    {
+        lock (_gate)
+        {
+            var entry = new Entry(++_sequence, timeProvider.GetUtcNow(), wire, request, body);
+            _entries.Add(entry);
+            return entry;
+        }
+    }
+
+    public IReadOnlyList<RecordedRequest> Snapshot(string? modelId = null)
+    {
+        lock (_gate)
+        {
+            var result = new List<RecordedRequest>(_entries.Count);
+            foreach (var entry in _entries)
+            {
+                if (modelId is null || string.Equals(entry.Model, modelId, StringComparison.Ordinal))
+                {
+                    result.Add(entry.ToRecord());
+                }
+            }
+
+            return result;
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _entries.Clear();
+            _sequence = 0;
+        }
+    }
+
+    internal sealed class Entry(int sequence, DateTimeOffset timestamp, WireFormat wire, ChatRequestSummary? request, JsonNode body)
+    {
+        private volatile string _behaviorName = "pending";
+        private volatile int _statusCode;
+
+        public int Sequence => sequence;
+
+        public string Model => request?.Model ?? string.Empty;
+
+        public string BehaviorName
+        {
+            get => _behaviorName;
+            set => _behaviorName = value;
+        }
+
+        public int StatusCode
+        {
+            get => _statusCode;
+            set => _statusCode = value;
+        }
+
+        public RecordedRequest ToRecord() => new(
+            sequence,
+            timestamp,
+            wire,
+            Model,
+            request?.Stream ?? false,
+            _behaviorName,
+            _statusCode,
+            request?.LastUserMessage,
+            request?.MessageCount ?? 0,
+            request?.HasToolResults ?? false,
+            body.DeepClone());
+    }
+}
