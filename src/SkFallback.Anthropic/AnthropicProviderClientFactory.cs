@@ -1,0 +1,37 @@
+using Anthropic;
+using Microsoft.Extensions.AI;
+using SkFallback.Providers;
+
+namespace SkFallback.Anthropic;
+
+/// <summary>Builds Anthropic providers on the official Anthropic SDK, with the SDK's own retries and timeout off.</summary>
+public sealed class AnthropicProviderClientFactory : IProviderClientFactory
+{
+    /// <summary>The output-token cap sent when neither the request nor the provider sets one (Anthropic requires one).</summary>
+    public const int DefaultMaxOutputTokens = 4096;
+
+    /// <inheritdoc />
+    public bool CanCreate(ProviderOptions provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        return string.Equals(provider.Kind, ProviderKinds.Anthropic, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <inheritdoc />
+    public IChatClient Create(ProviderOptions provider, HttpClient httpClient)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(httpClient);
+        var client = new AnthropicClient
+        {
+            ApiKey = provider.ApiKey!,
+            BaseUrl = (ProviderEndpoints.For(provider) ?? ProviderEndpoints.Anthropic).ToString().TrimEnd('/'),
+
+            // The chain owns retries and timing.
+            MaxRetries = 0,
+            Timeout = TimeSpan.FromHours(1),
+            HttpClient = httpClient,
+        };
+        return client.AsIChatClient(provider.Model, provider.MaxOutputTokens ?? DefaultMaxOutputTokens);
+    }
+}

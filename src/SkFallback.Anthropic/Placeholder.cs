@@ -1,2 +1,0 @@
-namespace SkFallback.Anthropic;
-internal static class Placeholder { }

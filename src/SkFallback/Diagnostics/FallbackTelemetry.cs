@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace SkFallback.Diagnostics;
+
+/// <summary>The names of SkFallback's activity source, meter, instruments and tags, in one place.</summary>
+public static class FallbackTelemetry
+{
+    /// <summary>The name of the <see cref="ActivitySource"/> and the <see cref="Meter"/>.</summary>
+    public const string SourceName = "SkFallback";
+
+    /// <summary>Counter of provider attempts, tagged with provider, model and outcome.</summary>
+    public const string AttemptsInstrument = "skfallback.attempts";
+
+    /// <summary>Counter of moves from one provider to the next, tagged with the provider left and the reason.</summary>
+    public const string FallbacksInstrument = "skfallback.fallbacks";
+
+    /// <summary>Histogram of attempt durations in seconds, tagged with provider, model and outcome.</summary>
+    public const string AttemptDurationInstrument = "skfallback.attempt.duration";
+
+    /// <summary>Histogram of whole-call durations in seconds, tagged with the provider that answered (or none) and the outcome.</summary>
+    public const string CallDurationInstrument = "skfallback.call.duration";
+
+    /// <summary>Tag: provider name.</summary>
+    public const string ProviderTag = "skfallback.provider";
+
+    /// <summary>Tag: failure kind, or <c>None</c> for success.</summary>
+    public const string OutcomeTag = "skfallback.outcome";
+
+    /// <summary>Tag: why a call moved on.</summary>
+    public const string ReasonTag = "skfallback.reason";
+
+    /// <summary>Tag: number of attempts a call made.</summary>
+    public const string AttemptCountTag = "skfallback.attempt_count";
+
+    /// <summary>Semantic-convention tag: the model asked for.</summary>
+    public const string RequestModelTag = "gen_ai.request.model";
+
+    /// <summary>Semantic-convention tag: the operation.</summary>
+    public const string OperationNameTag = "gen_ai.operation.name";
+
+    internal static readonly ActivitySource ActivitySource = new(SourceName, typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString());
+    internal static readonly Meter Meter = new(SourceName, typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString());
+
+    internal static readonly Counter<long> Attempts = Meter.CreateCounter<long>(AttemptsInstrument, "{attempt}", "Provider attempts by outcome.");
+    internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(FallbacksInstrument, "{fallback}", "Moves to the next provider, by reason.");
+    internal static readonly Histogram<double> AttemptDuration = Meter.CreateHistogram<double>(AttemptDurationInstrument, "s", "Duration of one provider attempt.");
+    internal static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>(CallDurationInstrument, "s", "Duration of one fallback call, all attempts included.");
+
+    internal static void RecordAttempt(string provider, string model, FailureKind outcome, TimeSpan elapsed)
+    {
+        if (Attempts.Enabled)
+        {
+            Attempts.Add(1, new(ProviderTag, provider), new(RequestModelTag, model), new(OutcomeTag, OutcomeName(outcome)));
+        }
+
+        if (AttemptDuration.Enabled)
+        {
+            AttemptDuration.Record(elapsed.TotalSeconds, new(ProviderTag, provider), new(RequestModelTag, model), new(OutcomeTag, OutcomeName(outcome)));
+        }
+    }
+
+    internal static void RecordFallback(string provider, FailureKind reason)
+    {
+        if (Fallbacks.Enabled)
+        {
+            Fallbacks.Add(1, new(ProviderTag, provider), new(ReasonTag, OutcomeName(reason)));
+        }
+    }
+
+    internal static void RecordCall(string? provider, FailureKind outcome, TimeSpan elapsed)
+    {
+        if (CallDuration.Enabled)
+        {
+            CallDuration.Record(elapsed.TotalSeconds, new(ProviderTag, provider ?? "none"), new(OutcomeTag, OutcomeName(outcome)));
+        }
+    }
+
+    // Cached names: Enum.ToString allocates on every call.
+    private static readonly string[] OutcomeNames = Enum.GetNames<FailureKind>();
+
+    internal static string OutcomeName(FailureKind kind) => (uint)kind < (uint)OutcomeNames.Length ? OutcomeNames[(int)kind] : kind.ToString();
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace SkFallback.Diagnostics;
+
+/// <summary>SkFallback's log messages (source-generated; nothing is formatted unless the level is enabled).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Provider {Provider} ({Model}) failed with {Reason} (HTTP {StatusCode}) after {ElapsedMs:0} ms: {Detail}")]
+    public static partial void AttemptFailed(ILogger logger, string provider, string model, FailureKind reason, int? statusCode, double elapsedMs, string? detail);
+
+    [LoggerMessage(2, LogLevel.Information, "Falling back from {Provider} to {NextProvider} after {Reason}")]
+    public static partial void FallingBack(ILogger logger, string provider, string nextProvider, FailureKind reason);
+
+    [LoggerMessage(3, LogLevel.Debug, "Retrying {Provider} in {DelayMs:0} ms after {Reason} (retry {Retry}, {BudgetLeft} left in the call's budget)")]
+    public static partial void Retrying(ILogger logger, string provider, double delayMs, FailureKind reason, int retry, int budgetLeft);
+
+    [LoggerMessage(4, LogLevel.Information, "Provider {Provider} is cooling down for {CooldownMs:0} ms after a rate limit")]
+    public static partial void CoolingDown(ILogger logger, string provider, double cooldownMs);
+
+    [LoggerMessage(5, LogLevel.Error, "Every provider failed after {AttemptCount} attempts: {Summary}")]
+    public static partial void Exhausted(ILogger logger, int attemptCount, string summary);
+
+    [LoggerMessage(6, LogLevel.Debug, "Provider {Provider} ({Model}) answered after {ElapsedMs:0} ms, attempt {AttemptCount}")]
+    public static partial void Answered(ILogger logger, string provider, string model, double elapsedMs, int attemptCount);
+
+    [LoggerMessage(7, LogLevel.Warning, "Provider {Provider} uses the moving model alias {Model}; answers may change without notice")]
+    public static partial void ModelAlias(ILogger logger, string provider, string model);
+
+    [LoggerMessage(8, LogLevel.Warning, "Provider {Provider} failed with {Reason}, which does not fall back; the call ends with the provider's error")]
+    public static partial void NotFallingBack(ILogger logger, string provider, FailureKind reason);
+}

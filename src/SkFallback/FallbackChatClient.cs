@@ -1,0 +1,719 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SkFallback.Diagnostics;
+using SkFallback.Providers;
+using SkFallback.Routing;
+using SkFallback.Streaming;
+
+namespace SkFallback;
+
+/// <summary>
+/// An <see cref="IChatClient"/> that sends each request down an ordered chain of providers: it classifies every
+/// failure, retries transient ones within a budget, skips providers that are cooling down after a rate limit,
+/// times attempts out, and moves on until one provider answers or the chain's deadline passes.
+/// </summary>
+/// <remarks>
+/// Streaming requests switch providers transparently until the first content is delivered. A stream that ends
+/// without a finish reason is a failure, never a success. Every answer carries, in <c>AdditionalProperties</c>,
+/// the provider and model that produced it and the attempts made (<see cref="FallbackMetadataKeys"/>).
+/// </remarks>
+public sealed class FallbackChatClient : IChatClient
+{
+    private static readonly IProviderClientFactory[] BuiltInFactories = [new OpenAIProviderClientFactory()];
+
+    private readonly ChainProvider[] _providers;
+    private readonly bool[] _fallbackOn;
+    private readonly bool[] _retryOn;
+    private readonly int _retryBudget;
+    private readonly TimeSpan _deadline;
+    private readonly TimeSpan _retryBaseDelay;
+    private readonly TimeSpan _retryMaxDelay;
+    private readonly TimeSpan _defaultCooldown;
+    private readonly FailureClassifier _classifier;
+    private readonly SecretRedactor _redactor;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly AttemptTokenSourcePool _tokenSources;
+    private readonly ChatClientMetadata _metadata;
+
+    /// <summary>Initializes a new instance of the <see cref="FallbackChatClient"/> class.</summary>
+    /// <param name="options">The chain; validated here (an invalid chain throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming the key at fault).</param>
+    /// <param name="providerFactories">Factories for provider kinds beyond the built-in OpenAI family (SkFallback.Anthropic is found automatically when deployed).</param>
+    /// <param name="loggerFactory">The logger factory; none by default.</param>
+    /// <param name="timeProvider">The clock for timeouts, backoff and cooldowns; <see cref="TimeProvider.System"/> by default.</param>
+    public FallbackChatClient(
+        FallbackOptions options,
+        IEnumerable<IProviderClientFactory>? providerFactories = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        FallbackOptionsValidator.ThrowIfInvalid(options);
+
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FallbackChatClient>();
+        _retryBudget = options.RetryBudget;
+        _deadline = options.Deadline;
+        _retryBaseDelay = options.RetryBaseDelay;
+        _retryMaxDelay = options.RetryMaxDelay;
+        _defaultCooldown = options.DefaultRateLimitCooldown;
+        _fallbackOn = KindTable((IEnumerable<FailureKind>?)options.FallbackOn ?? FallbackOptions.DefaultFallbackOn);
+        _retryOn = KindTable((IEnumerable<FailureKind>?)options.RetryOn ?? FallbackOptions.DefaultRetryOn);
+        _classifier = new FailureClassifier((IEnumerable<string>?)options.RefusalPhrases ?? FallbackOptions.DefaultRefusalPhrases);
+        _redactor = new SecretRedactor(options.Providers.Select(p => p.ApiKey));
+        _tokenSources = new AttemptTokenSourcePool(_timeProvider);
+
+        var factories = (providerFactories ?? []).Concat(BuiltInFactories).ToList();
+        _providers = new ChainProvider[options.Providers.Count];
+        try
+        {
+            for (var i = 0; i < _providers.Length; i++)
+            {
+                _providers[i] = Build(options, i, factories);
+            }
+        }
+        catch
+        {
+            foreach (var built in _providers)
+            {
+                built?.Dispose();
+            }
+
+            throw;
+        }
+
+        _metadata = new ChatClientMetadata("skfallback", null, _providers[0].Model);
+    }
+
+    /// <summary>Gets the names of the providers, in chain order.</summary>
+    public IReadOnlyList<string> ProviderNames => Array.ConvertAll(_providers, p => p.Name);
+
+    /// <inheritdoc />
+    public async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var activity = StartActivity(streaming: false);
+        var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
+
+        for (var index = 0; index < _providers.Length; index++)
+        {
+            var provider = _providers[index];
+            if (ShouldSkip(call, provider))
+            {
+                continue;
+            }
+
+            var providerOptions = OptionsFor(options, provider);
+            for (var retry = 0; ; retry++)
+            {
+                if (call.DeadlinePassed)
+                {
+                    throw Exhausted(call, activity, deadline: true);
+                }
+
+                var attemptStart = _timeProvider.GetTimestamp();
+                var source = _tokenSources.Rent();
+                var registration = LinkCaller(source, cancellationToken);
+                source.CancelAfter(call.Bound(provider.AttemptTimeout));
+                var exchange = BeginExchange(provider);
+
+                FailureClassification failure;
+                try
+                {
+                    var response = await provider.Client.GetResponseAsync(messages, providerOptions, source.Token).ConfigureAwait(false);
+                    var verdict = _fallbackOn[(int)FailureKind.Refusal] || provider.RequireFinishReason
+                        ? _classifier.Inspect(response, provider.RequireFinishReason)
+                        : FailureKind.None;
+                    if (verdict == FailureKind.Refusal && !_fallbackOn[(int)FailureKind.Refusal])
+                    {
+                        verdict = FailureKind.None;
+                    }
+
+                    if (verdict == FailureKind.None)
+                    {
+                        Succeed(call, provider, retry, attemptStart, activity);
+                        Annotate(response.AdditionalProperties ??= [], provider, call);
+                        return response;
+                    }
+
+                    failure = new(verdict, 200, null, verdict == FailureKind.Refusal ? "the answer is a refusal" : "the response has no finish reason");
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    failure = ClassifyException(ex, call, source, exchange, contentSeen: true);
+                    call.LastException = ex;
+                }
+                finally
+                {
+                    EndExchange(exchange);
+                    registration.Dispose();
+                    _tokenSources.Return(source);
+                }
+
+                var decision = await DecideAsync(call, provider, index, retry, attemptStart, failure).ConfigureAwait(false);
+                if (decision == Decision.Retry)
+                {
+                    continue;
+                }
+
+                if (decision == Decision.Stop)
+                {
+                    throw StopWith(call, activity, failure);
+                }
+
+                break;
+            }
+        }
+
+        throw Exhausted(call, activity, deadline: false);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var activity = StartActivity(streaming: true);
+        var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
+        var detectRefusal = _fallbackOn[(int)FailureKind.Refusal];
+        var probeLength = detectRefusal ? _classifier.RefusalProbeLength : 0;
+
+        for (var index = 0; index < _providers.Length; index++)
+        {
+            var provider = _providers[index];
+            if (ShouldSkip(call, provider))
+            {
+                continue;
+            }
+
+            var providerOptions = OptionsFor(options, provider);
+            for (var retry = 0; ; retry++)
+            {
+                if (call.DeadlinePassed)
+                {
+                    throw Exhausted(call, activity, deadline: true);
+                }
+
+                var attemptStart = _timeProvider.GetTimestamp();
+                var source = _tokenSources.Rent();
+                var registration = LinkCaller(source, cancellationToken);
+                source.CancelAfter(call.Bound(Min(provider.FirstTokenTimeout, provider.AttemptTimeout)));
+                var exchange = BeginExchange(provider);
+
+                IAsyncEnumerator<ChatResponseUpdate>? stream = null;
+                var committed = false;
+                var contentSeen = false;
+                var finished = false;
+                StreamCommitBuffer pending = default;
+                FailureClassification? failure = null;
+                try
+                {
+                    stream = provider.Client.GetStreamingResponseAsync(messages, providerOptions, source.Token).GetAsyncEnumerator(source.Token);
+                    while (true)
+                    {
+                        bool more;
+                        try
+                        {
+                            more = await stream.MoveNextAsync().ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                        {
+                            failure = ClassifyException(ex, call, source, exchange, contentSeen);
+                            call.LastException = ex;
+                            break;
+                        }
+
+                        if (!more)
+                        {
+                            break;
+                        }
+
+                        var update = stream.Current;
+                        if (committed)
+                        {
+                            // The hot path: one field read per chunk, then straight through.
+                            finished |= update.FinishReason is not null;
+                            yield return update;
+                            continue;
+                        }
+
+                        var verdict = pending.Add(update, _classifier, detectRefusal, probeLength, out var hasContent);
+                        finished |= update.FinishReason is not null;
+                        if (hasContent && !contentSeen)
+                        {
+                            contentSeen = true;
+
+                            // First content arrived: from here the attempt's total timeout applies.
+                            source.CancelAfter(call.Bound(Remaining(provider.AttemptTimeout, attemptStart)));
+                        }
+
+                        if (verdict != FailureKind.None)
+                        {
+                            failure = new(verdict, 200, null, "the stream is a refusal");
+                            break;
+                        }
+
+                        if (pending.ReadyToCommit(probeLength))
+                        {
+                            committed = true;
+                            AnnotateFirst(pending.First, provider);
+                            for (var i = 0; i < pending.Count; i++)
+                            {
+                                yield return pending[i];
+                            }
+
+                            pending.Clear();
+                        }
+                    }
+
+                    if (failure is null && !finished && provider.RequireFinishReason)
+                    {
+                        failure = new(FailureKind.TruncatedStream, 200, null, "the stream ended without a finish reason");
+                    }
+
+                    if (failure is null && !committed)
+                    {
+                        // A short answer that ended before the probe filled: judge it whole, then deliver it.
+                        var verdict = pending.Judge(_classifier, detectRefusal);
+                        if (verdict != FailureKind.None)
+                        {
+                            failure = new(verdict, 200, null, "the stream is a refusal");
+                        }
+                        else
+                        {
+                            committed = true;
+                            if (pending.Count > 0)
+                            {
+                                AnnotateFirst(pending.First, provider);
+                            }
+
+                            for (var i = 0; i < pending.Count; i++)
+                            {
+                                yield return pending[i];
+                            }
+
+                            pending.Clear();
+                        }
+                    }
+
+                    if (failure is null)
+                    {
+                        Succeed(call, provider, retry, attemptStart, activity);
+                        var trailer = new ChatResponseUpdate { AdditionalProperties = [] };
+                        Annotate(trailer.AdditionalProperties, provider, call);
+                        yield return trailer;
+                        yield break;
+                    }
+                }
+                finally
+                {
+                    if (stream is not null)
+                    {
+                        // Tear the provider's stream down before its source is reused.
+                        if (failure is not null && !source.IsCancellationRequested)
+                        {
+                            await source.CancelAsync().ConfigureAwait(false);
+                        }
+
+                        try
+                        {
+                            await stream.DisposeAsync().ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
+                        {
+                            // Disposing a broken stream may throw; the failure is already recorded.
+                        }
+                    }
+
+                    EndExchange(exchange);
+                    registration.Dispose();
+                    _tokenSources.Return(source);
+                }
+
+                if (committed)
+                {
+                    // Output already reached the caller: switching would duplicate it. Continuation is the streaming layer's job.
+                    RecordFailure(call, provider, retry, attemptStart, failure.Value);
+                    throw StopWith(call, activity, failure.Value, outputCommitted: true);
+                }
+
+                var decision = await DecideAsync(call, provider, index, retry, attemptStart, failure.Value).ConfigureAwait(false);
+                if (decision == Decision.Retry)
+                {
+                    continue;
+                }
+
+                if (decision == Decision.Stop)
+                {
+                    throw StopWith(call, activity, failure.Value);
+                }
+
+                break;
+            }
+        }
+
+        throw Exhausted(call, activity, deadline: false);
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+
+        if (serviceType == typeof(ChatClientMetadata))
+        {
+            return _metadata;
+        }
+
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var provider in _providers)
+        {
+            provider.Dispose();
+        }
+    }
+
+    private enum Decision
+    {
+        Retry,
+        Next,
+        Stop,
+    }
+
+    private static bool[] KindTable(IEnumerable<FailureKind> kinds)
+    {
+        var table = new bool[Enum.GetValues<FailureKind>().Length];
+        foreach (var kind in kinds)
+        {
+            if ((int)kind >= 0 && (int)kind < table.Length)
+            {
+                table[(int)kind] = true;
+            }
+        }
+
+        // Never fall back on the caller's own cancellation or on a missed deadline.
+        table[(int)FailureKind.Cancelled] = false;
+        table[(int)FailureKind.DeadlineExceeded] = false;
+        return table;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b)
+    {
+        if (a == Timeout.InfiniteTimeSpan)
+        {
+            return b;
+        }
+
+        return b == Timeout.InfiniteTimeSpan || a < b ? a : b;
+    }
+
+    private TimeSpan Remaining(TimeSpan timeout, long start)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return timeout;
+        }
+
+        var left = timeout - _timeProvider.GetElapsedTime(start);
+        return left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
+    }
+
+    private static CancellationTokenRegistration LinkCaller(CancellationTokenSource source, CancellationToken callerToken) =>
+        callerToken.CanBeCanceled
+            ? callerToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source)
+            : default;
+
+    private static ChatOptions? OptionsFor(ChatOptions? options, ChainProvider provider)
+    {
+        // A model id from the caller names one provider's model; every provider is pinned to its own.
+        if (options?.ModelId is null || string.Equals(options.ModelId, provider.Model, StringComparison.Ordinal))
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.ModelId = provider.Model;
+        return copy;
+    }
+
+    private static HttpExchange? BeginExchange(ChainProvider provider)
+    {
+        if (!provider.ObservesHttp)
+        {
+            return null;
+        }
+
+        var exchange = new HttpExchange();
+        HttpExchange.Current = exchange;
+        return exchange;
+    }
+
+    private static void EndExchange(HttpExchange? exchange)
+    {
+        if (exchange is not null)
+        {
+            HttpExchange.Current = null;
+        }
+    }
+
+    private static void AnnotateFirst(ChatResponseUpdate update, ChainProvider provider)
+    {
+        var properties = update.AdditionalProperties ??= [];
+        properties[FallbackMetadataKeys.Provider] = provider.Name;
+        properties[FallbackMetadataKeys.Model] = provider.Model;
+    }
+
+    private static void Annotate(AdditionalPropertiesDictionary properties, ChainProvider provider, FallbackCall call)
+    {
+        properties[FallbackMetadataKeys.Provider] = provider.Name;
+        properties[FallbackMetadataKeys.Model] = provider.Model;
+        properties[FallbackMetadataKeys.Attempts] = call.Attempts;
+    }
+
+    private static Activity? StartActivity(bool streaming)
+    {
+        var activity = FallbackTelemetry.ActivitySource.StartActivity(streaming ? "skfallback.chat.stream" : "skfallback.chat");
+        activity?.SetTag(FallbackTelemetry.OperationNameTag, "chat");
+        return activity;
+    }
+
+    private bool ShouldSkip(FallbackCall call, ChainProvider provider)
+    {
+        var now = _timeProvider.GetUtcNow();
+        if (provider.IsCoolingDown(now, out var until))
+        {
+            call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.CoolingDown, null, TimeSpan.Zero,
+                Detail: $"rate limited; skipped for another {(until - now).TotalMilliseconds:0} ms", Skipped: true));
+            return true;
+        }
+
+        if (call.ContextFloor is int floor && provider.ContextWindow is int window && window <= floor)
+        {
+            call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.ContextLengthExceeded, null, TimeSpan.Zero,
+                Detail: $"context window {window} is not larger than the {floor} that was exceeded", Skipped: true));
+            return true;
+        }
+
+        return false;
+    }
+
+    private FailureClassification ClassifyException(Exception ex, FallbackCall call, CancellationTokenSource source, HttpExchange? exchange, bool contentSeen)
+    {
+        if (ex is OperationCanceledException && source.IsCancellationRequested)
+        {
+            if (call.DeadlinePassed)
+            {
+                return new(FailureKind.DeadlineExceeded, null, null, $"the chain's deadline of {call.Deadline.TotalMilliseconds:0} ms passed");
+            }
+
+            return contentSeen
+                ? new(FailureKind.Timeout, null, null, "the attempt timed out")
+                : new(FailureKind.FirstTokenTimeout, null, null, "no content before the first-token timeout");
+        }
+
+        return FailureClassifier.Classify(ex, exchange, _redactor);
+    }
+
+    private void Succeed(FallbackCall call, ChainProvider provider, int retry, long attemptStart, Activity? activity)
+    {
+        var elapsed = _timeProvider.GetElapsedTime(attemptStart);
+        call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.None, null, elapsed, retry));
+        FallbackTelemetry.RecordAttempt(provider.Name, provider.Model, FailureKind.None, elapsed);
+        FallbackTelemetry.RecordCall(provider.Name, FailureKind.None, call.Elapsed);
+        Log.Answered(_logger, provider.Name, provider.Model, elapsed.TotalMilliseconds, call.Attempts.Count);
+        if (activity is not null)
+        {
+            activity.SetTag(FallbackTelemetry.ProviderTag, provider.Name);
+            activity.SetTag("gen_ai.response.model", provider.Model);
+            activity.SetTag(FallbackTelemetry.AttemptCountTag, call.Attempts.Count);
+        }
+    }
+
+    private void RecordFailure(FallbackCall call, ChainProvider provider, int retry, long attemptStart, FailureClassification failure)
+    {
+        var elapsed = _timeProvider.GetElapsedTime(attemptStart);
+        call.Attempts.Add(new(provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed, retry, failure.Detail));
+        FallbackTelemetry.RecordAttempt(provider.Name, provider.Model, failure.Kind, elapsed);
+        Log.AttemptFailed(_logger, provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed.TotalMilliseconds, failure.Detail);
+        Activity.Current?.AddEvent(new ActivityEvent("skfallback.attempt_failed", tags: new ActivityTagsCollection
+        {
+            [FallbackTelemetry.ProviderTag] = provider.Name,
+            [FallbackTelemetry.ReasonTag] = FallbackTelemetry.OutcomeName(failure.Kind),
+            ["http.response.status_code"] = failure.StatusCode,
+        }));
+    }
+
+    private async ValueTask<Decision> DecideAsync(FallbackCall call, ChainProvider provider, int index, int retry, long attemptStart, FailureClassification failure)
+    {
+        RecordFailure(call, provider, retry, attemptStart, failure);
+
+        if (failure.Kind == FailureKind.DeadlineExceeded)
+        {
+            return Decision.Stop;
+        }
+
+        if (failure.Kind == FailureKind.RateLimited)
+        {
+            var cooldown = failure.RetryAfter ?? _defaultCooldown;
+            provider.CoolDownUntil(_timeProvider.GetUtcNow() + cooldown);
+            Log.CoolingDown(_logger, provider.Name, cooldown.TotalMilliseconds);
+        }
+
+        if (failure.Kind == FailureKind.ContextLengthExceeded && provider.ContextWindow is int window)
+        {
+            call.ContextFloor = Math.Max(call.ContextFloor ?? 0, window);
+        }
+
+        if (!_fallbackOn[(int)failure.Kind])
+        {
+            Log.NotFallingBack(_logger, provider.Name, failure.Kind);
+            return Decision.Stop;
+        }
+
+        if (_retryOn[(int)failure.Kind] && retry < provider.MaxRetries && call.RetryBudget > 0)
+        {
+            var delay = RetryBackoff.Delay(retry, _retryBaseDelay, _retryMaxDelay, Random.Shared.NextDouble());
+            var remaining = call.Remaining;
+            if (remaining == Timeout.InfiniteTimeSpan || delay < remaining)
+            {
+                call.RetryBudget--;
+                Log.Retrying(_logger, provider.Name, delay.TotalMilliseconds, failure.Kind, retry + 1, call.RetryBudget);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, _timeProvider, call.CallerToken).ConfigureAwait(false);
+                }
+
+                return Decision.Retry;
+            }
+        }
+
+        FallbackTelemetry.RecordFallback(provider.Name, failure.Kind);
+        if (index + 1 < _providers.Length)
+        {
+            Log.FallingBack(_logger, provider.Name, _providers[index + 1].Name, failure.Kind);
+        }
+
+        return Decision.Next;
+    }
+
+    private FallbackExhaustedException StopWith(FallbackCall call, Activity? activity, FailureClassification failure, bool outputCommitted = false)
+    {
+        if (failure.Kind == FailureKind.DeadlineExceeded)
+        {
+            return Exhausted(call, activity, deadline: true);
+        }
+
+        // A failure that does not fall back (a caller error) surfaces as the provider's own exception.
+        if (!outputCommitted && call.LastException is { } original && !_fallbackOn[(int)failure.Kind])
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, FallbackTelemetry.OutcomeName(failure.Kind));
+            FallbackTelemetry.RecordCall(null, failure.Kind, call.Elapsed);
+            ExceptionDispatchInfo.Capture(original).Throw();
+        }
+
+        var message = outputCommitted
+            ? $"The stream failed with {failure.Kind} after part of the answer was delivered."
+            : $"The call failed with {failure.Kind}, which is not configured to fall back.";
+        return Fail(call, activity, message, failure.Kind, outputCommitted);
+    }
+
+    private FallbackExhaustedException Exhausted(FallbackCall call, Activity? activity, bool deadline)
+    {
+        if (deadline && (call.Attempts.Count == 0 || call.Attempts[^1].Outcome != FailureKind.DeadlineExceeded))
+        {
+            call.Attempts.Add(new("(chain)", string.Empty, FailureKind.DeadlineExceeded, null, call.Elapsed,
+                Detail: $"the chain's deadline of {call.Deadline.TotalMilliseconds:0} ms passed", Skipped: true));
+        }
+
+        var message = deadline
+            ? $"The fallback chain's deadline of {call.Deadline.TotalMilliseconds:0} ms passed after {call.Attempts.Count(a => !a.Skipped)} attempts."
+            : $"Every provider in the fallback chain failed ({call.Attempts.Count(a => !a.Skipped)} attempts over {_providers.Length} providers).";
+        return Fail(call, activity, message, deadline ? FailureKind.DeadlineExceeded : FailureKind.Unknown, outputCommitted: false);
+    }
+
+    private FallbackExhaustedException Fail(FallbackCall call, Activity? activity, string message, FailureKind kind, bool outputCommitted)
+    {
+        var exception = new FallbackExhaustedException(message, call.Attempts.ToArray(), call.LastException, outputCommitted);
+        Log.Exhausted(_logger, call.Attempts.Count, string.Join("; ", call.Attempts));
+        FallbackTelemetry.RecordCall(null, kind, call.Elapsed);
+        activity?.SetStatus(ActivityStatusCode.Error, message);
+        activity?.SetTag(FallbackTelemetry.AttemptCountTag, call.Attempts.Count);
+        return exception;
+    }
+
+    private ChainProvider Build(FallbackOptions options, int index, List<IProviderClientFactory> factories)
+    {
+        var p = options.Providers[index];
+        var custom = string.Equals(p.Kind, ProviderKinds.Custom, StringComparison.OrdinalIgnoreCase);
+        var attemptTimeout = p.AttemptTimeout ?? options.AttemptTimeout;
+        var firstTokenTimeout = p.FirstTokenTimeout ?? options.FirstTokenTimeout;
+        var maxRetries = p.MaxRetries ?? options.MaxRetriesPerProvider;
+        var requireFinish = p.RequireFinishReason ?? !custom;
+
+        if (options.AllowModelAliases && FallbackOptionsValidator.IsAlias(p.Model))
+        {
+            Log.ModelAlias(_logger, p.Name, p.Model);
+        }
+
+        if (custom)
+        {
+            var client = p.Client ?? throw new InvalidOperationException(
+                $"{FallbackOptions.SectionName}:Providers:{index}: provider '{p.Name}' of kind Custom has no Client; resolve its ServiceKey before building the chain.");
+            return new ChainProvider(p.Name, p.Model, client, ownsClient: false, ownedHttpClient: null, observesHttp: false,
+                requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow);
+        }
+
+        var factory = factories.FirstOrDefault(f => f.CanCreate(p)) ?? DiscoverFactory(p)
+            ?? throw new InvalidOperationException(
+                $"{FallbackOptions.SectionName}:Providers:{index}:Kind '{p.Kind}' of provider '{p.Name}' needs the SkFallback.{p.Kind} package " +
+                "(reference it, or pass its IProviderClientFactory to the chain).");
+
+        HttpClient? owned = null;
+        var http = p.HttpClient;
+        if (http is null)
+        {
+            owned = new HttpClient(new ProviderHttpHandler(new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            }, _timeProvider))
+            {
+                // The chain times attempts out; the HttpClient must not cut streams on its own.
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            http = owned;
+        }
+
+        var built = factory.Create(p, http);
+        return new ChainProvider(p.Name, p.Model, built, ownsClient: true, owned, observesHttp: owned is not null,
+            requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow);
+    }
+
+    private static IProviderClientFactory? DiscoverFactory(ProviderOptions provider)
+    {
+        // Lets a referenced SkFallback.<Kind> package work without registration, as a user would expect.
+        var type = Type.GetType($"SkFallback.{provider.Kind}.{provider.Kind}ProviderClientFactory, SkFallback.{provider.Kind}", throwOnError: false, ignoreCase: true);
+        return type is not null && Activator.CreateInstance(type) is IProviderClientFactory factory && factory.CanCreate(provider) ? factory : null;
+    }
+}

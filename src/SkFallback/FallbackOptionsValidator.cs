@@ -1,0 +1,189 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace SkFallback;
+
+/// <summary>
+/// Validates <see cref="FallbackOptions"/> at startup. Every message names the configuration key at fault
+/// (for example <c>SkFallback:Providers:1:ApiKey</c>) and the allowed values.
+/// </summary>
+public sealed partial class FallbackOptionsValidator : IValidateOptions<FallbackOptions>
+{
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(1);
+
+    /// <summary>Initializes a new instance of the <see cref="FallbackOptionsValidator"/> class.</summary>
+    /// <param name="sectionName">The configuration section the options came from, used as the key prefix.</param>
+    public FallbackOptionsValidator(string sectionName = FallbackOptions.SectionName)
+    {
+        SectionName = sectionName;
+    }
+
+    /// <summary>Gets the key prefix used in messages.</summary>
+    public string SectionName { get; }
+
+    /// <summary>Kinds that reach a hosted service and therefore need an API key.</summary>
+    private static readonly HashSet<string> KindsNeedingKey = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ProviderKinds.OpenAI, ProviderKinds.Anthropic, ProviderKinds.Mistral, ProviderKinds.DeepSeek,
+        ProviderKinds.Qwen, ProviderKinds.Gemini, ProviderKinds.OpenRouter,
+    };
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, FallbackOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = Errors(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Validates the options and throws <see cref="OptionsValidationException"/> listing every problem.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="sectionName">The key prefix for messages.</param>
+    public static void ThrowIfInvalid(FallbackOptions options, string sectionName = FallbackOptions.SectionName)
+    {
+        var result = new FallbackOptionsValidator(sectionName).Validate(Options.DefaultName, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(FallbackOptions), result.Failures);
+        }
+    }
+
+    private List<string> Errors(FallbackOptions options)
+    {
+        var errors = new List<string>();
+        var p = SectionName;
+
+        if (options.Providers.Count == 0)
+        {
+            errors.Add($"{p}:Providers must list at least one provider (none configured).");
+        }
+
+        Range(errors, $"{p}:RetryBudget", options.RetryBudget, 0, 100);
+        Range(errors, $"{p}:MaxRetriesPerProvider", options.MaxRetriesPerProvider, 0, 10);
+        Duration(errors, $"{p}:RetryBaseDelay", options.RetryBaseDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), allowInfinite: false);
+        Duration(errors, $"{p}:RetryMaxDelay", options.RetryMaxDelay, TimeSpan.Zero, TimeSpan.FromMinutes(5), allowInfinite: false);
+        Duration(errors, $"{p}:Deadline", options.Deadline, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        Duration(errors, $"{p}:AttemptTimeout", options.AttemptTimeout, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        Duration(errors, $"{p}:FirstTokenTimeout", options.FirstTokenTimeout, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        Duration(errors, $"{p}:DefaultRateLimitCooldown", options.DefaultRateLimitCooldown, TimeSpan.Zero, MaxTimeout, allowInfinite: false);
+
+        if (options.FallbackOn?.Contains(FailureKind.Cancelled) == true)
+        {
+            errors.Add($"{p}:FallbackOn must not contain Cancelled: caller cancellation is never a fallback reason.");
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Providers.Count; i++)
+        {
+            var key = $"{p}:Providers:{i}";
+            var provider = options.Providers[i];
+            if (provider is null)
+            {
+                errors.Add($"{key} is empty.");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(provider.Name))
+            {
+                errors.Add($"{key}:Name is required.");
+            }
+            else if (!names.Add(provider.Name))
+            {
+                errors.Add($"{key}:Name '{provider.Name}' duplicates an earlier provider's name; names must be unique.");
+            }
+
+            var kind = ProviderKinds.All.FirstOrDefault(k => string.Equals(k, provider.Kind, StringComparison.OrdinalIgnoreCase));
+            if (kind is null)
+            {
+                errors.Add($"{key}:Kind '{provider.Kind}' is not a known provider kind (allowed: {string.Join(", ", ProviderKinds.All)}).");
+            }
+
+            if (string.IsNullOrWhiteSpace(provider.Model))
+            {
+                errors.Add($"{key}:Model is required (a pinned model id such as gpt-4o-2024-08-06).");
+            }
+            else if (!options.AllowModelAliases && IsAlias(provider.Model))
+            {
+                errors.Add($"{key}:Model '{provider.Model}' is a moving alias; pin a dated model version, or set {p}:AllowModelAliases to true.");
+            }
+
+            if (kind is not null && KindsNeedingKey.Contains(kind) && string.IsNullOrWhiteSpace(provider.ApiKey))
+            {
+                errors.Add($"{key}:ApiKey is required for kind '{kind}'.");
+            }
+
+            if (string.Equals(kind, ProviderKinds.OpenAICompatible, StringComparison.Ordinal) && provider.Endpoint is null)
+            {
+                errors.Add($"{key}:Endpoint is required for kind '{ProviderKinds.OpenAICompatible}' (the base URL, e.g. http://localhost:8000/v1).");
+            }
+
+            if (provider.Endpoint is { IsAbsoluteUri: false })
+            {
+                errors.Add($"{key}:Endpoint '{provider.Endpoint}' must be an absolute http(s) URL.");
+            }
+            else if (provider.Endpoint is { } endpoint && endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)
+            {
+                errors.Add($"{key}:Endpoint must use http or https (was {endpoint.Scheme}).");
+            }
+
+            if (string.Equals(kind, ProviderKinds.Custom, StringComparison.Ordinal) && provider.Client is null && string.IsNullOrWhiteSpace(provider.ServiceKey))
+            {
+                errors.Add($"{key}: kind '{ProviderKinds.Custom}' needs a Client (in code) or a ServiceKey naming a keyed IChatClient.");
+            }
+
+            if (provider.MaxOutputTokens is < 1)
+            {
+                errors.Add($"{key}:MaxOutputTokens must be at least 1 (was {provider.MaxOutputTokens}).");
+            }
+
+            if (provider.ContextWindow is < 1)
+            {
+                errors.Add($"{key}:ContextWindow must be at least 1 (was {provider.ContextWindow}).");
+            }
+
+            if (provider.MaxRetries is int retries)
+            {
+                Range(errors, $"{key}:MaxRetries", retries, 0, 10);
+            }
+
+            if (provider.AttemptTimeout is TimeSpan attempt)
+            {
+                Duration(errors, $"{key}:AttemptTimeout", attempt, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+            }
+
+            if (provider.FirstTokenTimeout is TimeSpan firstToken)
+            {
+                Duration(errors, $"{key}:FirstTokenTimeout", firstToken, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Whether a model id is a moving alias rather than a pinned version.</summary>
+    internal static bool IsAlias(string model) => AliasPattern().IsMatch(model);
+
+    private static void Range(List<string> errors, string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{key} must be between {min} and {max} (was {value}).");
+        }
+    }
+
+    private static void Duration(List<string> errors, string key, TimeSpan value, TimeSpan min, TimeSpan max, bool allowInfinite)
+    {
+        if (allowInfinite && value == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        if (value < min || value > max)
+        {
+            errors.Add($"{key} must be between {min} and {max}{(allowInfinite ? " (or -00:00:00.001 for none)" : string.Empty)} (was {value}).");
+        }
+    }
+
+    [GeneratedRegex(@"(^|[-.:])latest$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex AliasPattern();
+}

@@ -1,2 +1,0 @@
-namespace SkFallback;
-internal static class Placeholder { }

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.AI;
+
+namespace SkFallback.Routing;
+
+/// <summary>One provider of a running chain: its client, its effective limits and its cooldown.</summary>
+internal sealed class ChainProvider : IDisposable
+{
+    private long _coolingUntilUtcTicks;
+
+    public ChainProvider(
+        string name,
+        string model,
+        IChatClient client,
+        bool ownsClient,
+        HttpClient? ownedHttpClient,
+        bool observesHttp,
+        bool requireFinishReason,
+        TimeSpan attemptTimeout,
+        TimeSpan firstTokenTimeout,
+        int maxRetries,
+        int? contextWindow)
+    {
+        Name = name;
+        Model = model;
+        Client = client;
+        OwnsClient = ownsClient;
+        OwnedHttpClient = ownedHttpClient;
+        ObservesHttp = observesHttp;
+        RequireFinishReason = requireFinishReason;
+        AttemptTimeout = attemptTimeout;
+        FirstTokenTimeout = firstTokenTimeout;
+        MaxRetries = maxRetries;
+        ContextWindow = contextWindow;
+    }
+
+    public string Name { get; }
+
+    public string Model { get; }
+
+    public IChatClient Client { get; }
+
+    public bool OwnsClient { get; }
+
+    public HttpClient? OwnedHttpClient { get; }
+
+    /// <summary>Gets a value indicating whether the client sends through a <see cref="Providers.ProviderHttpHandler"/>.</summary>
+    public bool ObservesHttp { get; }
+
+    public bool RequireFinishReason { get; }
+
+    public TimeSpan AttemptTimeout { get; }
+
+    public TimeSpan FirstTokenTimeout { get; }
+
+    public int MaxRetries { get; }
+
+    public int? ContextWindow { get; }
+
+    /// <summary>Whether the provider is cooling down at <paramref name="now"/>; if so, until when.</summary>
+    public bool IsCoolingDown(DateTimeOffset now, out DateTimeOffset until)
+    {
+        var ticks = Volatile.Read(ref _coolingUntilUtcTicks);
+        until = ticks == 0 ? default : new DateTimeOffset(ticks, TimeSpan.Zero);
+        return ticks > now.UtcTicks;
+    }
+
+    /// <summary>Keeps the provider out of rotation until <paramref name="until"/> (never shortens an existing cooldown).</summary>
+    public void CoolDownUntil(DateTimeOffset until)
+    {
+        var ticks = until.UtcTicks;
+        long current;
+        do
+        {
+            current = Volatile.Read(ref _coolingUntilUtcTicks);
+            if (current >= ticks)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _coolingUntilUtcTicks, ticks, current) != current);
+    }
+
+    public void Dispose()
+    {
+        if (OwnsClient)
+        {
+            Client.Dispose();
+        }
+
+        OwnedHttpClient?.Dispose();
+    }
+}

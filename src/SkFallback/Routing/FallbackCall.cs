@@ -1,0 +1,66 @@
+namespace SkFallback.Routing;
+
+/// <summary>The state of one call through the chain: its attempts, what is left of its retry budget, its deadline.</summary>
+internal sealed class FallbackCall
+{
+    private readonly TimeProvider _timeProvider;
+
+    public FallbackCall(TimeProvider timeProvider, int retryBudget, TimeSpan deadline, CancellationToken callerToken)
+    {
+        _timeProvider = timeProvider;
+        RetryBudget = retryBudget;
+        CallerToken = callerToken;
+        StartTimestamp = timeProvider.GetTimestamp();
+        HasDeadline = deadline != Timeout.InfiniteTimeSpan;
+        Deadline = deadline;
+    }
+
+    public List<FallbackAttempt> Attempts { get; } = new(2);
+
+    public int RetryBudget { get; set; }
+
+    public CancellationToken CallerToken { get; }
+
+    public long StartTimestamp { get; }
+
+    public bool HasDeadline { get; }
+
+    public TimeSpan Deadline { get; }
+
+    /// <summary>Gets or sets the context window of a provider that was too small; providers not larger are skipped.</summary>
+    public int? ContextFloor { get; set; }
+
+    /// <summary>Gets or sets the last exception a provider threw, kept as the inner exception when the chain gives up.</summary>
+    public Exception? LastException { get; set; }
+
+    public TimeSpan Elapsed => _timeProvider.GetElapsedTime(StartTimestamp);
+
+    /// <summary>Time left before the deadline (<see cref="Timeout.InfiniteTimeSpan"/> without one; never negative).</summary>
+    public TimeSpan Remaining
+    {
+        get
+        {
+            if (!HasDeadline)
+            {
+                return Timeout.InfiniteTimeSpan;
+            }
+
+            var left = Deadline - Elapsed;
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
+    public bool DeadlinePassed => HasDeadline && Elapsed >= Deadline;
+
+    /// <summary>The shorter of a timeout and the time left before the deadline; infinite stays infinite.</summary>
+    public TimeSpan Bound(TimeSpan timeout)
+    {
+        var remaining = Remaining;
+        if (remaining == Timeout.InfiniteTimeSpan)
+        {
+            return timeout;
+        }
+
+        return timeout == Timeout.InfiniteTimeSpan || remaining < timeout ? remaining : timeout;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text;
+using Microsoft.Extensions.AI;
+using SkFallback.Routing;
+
+namespace SkFallback.Streaming;
+
+/// <summary>
+/// Holds a stream's first updates until it is safe to commit to the provider: until content arrived and, when
+/// refusal detection is on, enough text to tell whether the answer opens with a refusal. Until then a failure
+/// switches providers without the caller seeing anything.
+/// </summary>
+internal struct StreamCommitBuffer
+{
+    private List<ChatResponseUpdate>? _updates;
+    private StringBuilder? _text;
+    private bool _hasContent;
+    private bool _hasNonText;
+
+    public readonly int Count => _updates?.Count ?? 0;
+
+    public readonly ChatResponseUpdate First => _updates![0];
+
+    public readonly ChatResponseUpdate this[int index] => _updates![index];
+
+    /// <summary>Buffers an update; returns <see cref="FailureKind.Refusal"/> as soon as the stream shows itself to be one.</summary>
+    public FailureKind Add(ChatResponseUpdate update, FailureClassifier classifier, bool detectRefusal, int probeLength, out bool hasContent)
+    {
+        (_updates ??= new(4)).Add(update);
+        hasContent = false;
+
+        if (detectRefusal && update.FinishReason == ChatFinishReason.ContentFilter)
+        {
+            return FailureKind.Refusal;
+        }
+
+        var contents = update.Contents;
+        for (var i = 0; i < contents.Count; i++)
+        {
+            switch (contents[i])
+            {
+                case ErrorContent { ErrorCode: "Refusal" } when detectRefusal:
+                    return FailureKind.Refusal;
+                case TextContent text:
+                    if (!string.IsNullOrEmpty(text.Text))
+                    {
+                        hasContent = true;
+                        if (probeLength > 0 && (_text?.Length ?? 0) < probeLength)
+                        {
+                            (_text ??= new()).Append(text.Text);
+                        }
+                    }
+
+                    break;
+                case UsageContent:
+                case TextReasoningContent:
+                    break;
+                default:
+                    hasContent = true;
+                    _hasNonText = true;
+                    break;
+            }
+        }
+
+        _hasContent |= hasContent;
+        if (detectRefusal && probeLength > 0 && _text is not null && _text.Length >= probeLength && OpensWithRefusal(classifier))
+        {
+            return FailureKind.Refusal;
+        }
+
+        return FailureKind.None;
+    }
+
+    /// <summary>Whether the buffered updates may be released: content arrived and the refusal probe (if any) is satisfied.</summary>
+    public readonly bool ReadyToCommit(int probeLength) =>
+        _hasContent && (probeLength == 0 || _hasNonText || (_text?.Length ?? 0) >= probeLength);
+
+    /// <summary>Judges a stream that ended before the probe filled.</summary>
+    public readonly FailureKind Judge(FailureClassifier classifier, bool detectRefusal) =>
+        detectRefusal && _text is not null && OpensWithRefusal(classifier) ? FailureKind.Refusal : FailureKind.None;
+
+    public readonly void Clear() => _updates?.Clear();
+
+    private readonly bool OpensWithRefusal(FailureClassifier classifier)
+    {
+        var text = _text!.ToString();
+        return classifier.OpensWithRefusal(text.AsSpan());
+    }
+}
