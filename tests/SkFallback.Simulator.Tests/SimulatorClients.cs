@@ -1,0 +1,55 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using Anthropic;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace SkFallback.Simulator.Tests;
+
+/// <summary>The real SDK clients pointed at a simulator, with their own retries off.</summary>
+internal static class SimulatorClients
+{
+    public static ChatClient OpenAI(ProviderSimulator simulator, string model, string apiKey = "k") =>
+        new(model, new ApiKeyCredential(apiKey), new OpenAIClientOptions
+        {
+            Endpoint = simulator.OpenAIEndpoint,
+            RetryPolicy = new ClientRetryPolicy(0),
+        });
+
+    public static AnthropicClient Anthropic(ProviderSimulator simulator, string apiKey = "k") =>
+        new() { ApiKey = apiKey, BaseUrl = simulator.AnthropicEndpoint.ToString(), MaxRetries = 0 };
+
+    public static IChatClient Chat(ProviderSimulator simulator, WireFormat wire, string model) => wire switch
+    {
+        WireFormat.OpenAI => OpenAI(simulator, model).AsIChatClient(),
+        _ => Anthropic(simulator).AsIChatClient(model, 1024),
+    };
+
+    public static HttpClient Http(ProviderSimulator simulator) => new() { BaseAddress = simulator.BaseUri };
+
+    /// <summary>Whether an exception or one of its inner exceptions is an <see cref="IOException"/>.</summary>
+    public static bool HasIOException(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is IOException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static string Chain(Exception? exception)
+    {
+        var names = new List<string>();
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            names.Add(exception.GetType().Name);
+        }
+
+        return string.Join(" <- ", names);
+    }
+}
