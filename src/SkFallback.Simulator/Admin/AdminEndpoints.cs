@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using SkFallback.Simulator.Content;
 using SkFallback.Simulator.Scripting;
 using SkFallback.Simulator.Server;
 
@@ -73,6 +74,6 @@ internal sealed class AdminEndpoints(SimulatorState state)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(body.ToJsonString(), cancellationToken);
+        return context.Response.WriteAsync(body.ToJsonString(WireJson.Options), cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using SkFallback.Simulator.Content;
 using SkFallback.Simulator.Server;
 
 namespace SkFallback.Simulator.Anthropic;
@@ -66,5 +67,5 @@ internal sealed class AnthropicEventStream(HttpResponse response, ReplyPlan plan
         WriteEventAsync("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":<<not json>>", cancellationToken);
 
     private Task WriteAsync(string eventName, JsonObject data, CancellationToken cancellationToken) =>
-        WriteEventAsync(eventName, data.ToJsonString(), cancellationToken);
+        WriteEventAsync(eventName, data.ToJsonString(WireJson.Options), cancellationToken);
 }

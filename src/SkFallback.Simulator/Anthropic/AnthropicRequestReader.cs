@@ -54,7 +54,7 @@ internal static class AnthropicRequestReader
                     case "tool_use":
                         var id = JsonText.String(block?["id"]);
                         var name = JsonText.String(block?["name"]);
-                        characters += (name?.Length ?? 0) + (block?["input"]?.ToJsonString().Length ?? 0);
+                        characters += (name?.Length ?? 0) + (block?["input"]?.ToJsonString(WireJson.Options).Length ?? 0);
                         if (id is not null && name is not null)
                         {
                             toolNames[id] = name;

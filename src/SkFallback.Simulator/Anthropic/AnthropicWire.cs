@@ -122,6 +122,6 @@ internal sealed class AnthropicWire(TimeProvider timeProvider) : ChatWire
         };
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(body.ToJsonString(), cancellationToken);
+        return context.Response.WriteAsync(body.ToJsonString(WireJson.Options), cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using SkFallback.Simulator.Content;
 using SkFallback.Simulator.Server;
 
 namespace SkFallback.Simulator.OpenAI;
@@ -48,7 +49,7 @@ internal sealed class OpenAIEventStream(HttpResponse response, ReplyPlan plan) :
             var chunk = Envelope();
             chunk["choices"] = new JsonArray();
             chunk["usage"] = OpenAIWire.Usage(Plan.PromptTokens, completion);
-            await WriteEventAsync(null, chunk.ToJsonString(), cancellationToken).ConfigureAwait(false);
+            await WriteEventAsync(null, chunk.ToJsonString(WireJson.Options), cancellationToken).ConfigureAwait(false);
         }
 
         await WriteEventAsync(null, "[DONE]", cancellationToken).ConfigureAwait(false);
@@ -72,7 +73,7 @@ internal sealed class OpenAIEventStream(HttpResponse response, ReplyPlan plan) :
             chunk["usage"] = null;
         }
 
-        return WriteEventAsync(null, chunk.ToJsonString(), cancellationToken);
+        return WriteEventAsync(null, chunk.ToJsonString(WireJson.Options), cancellationToken);
     }
 
     private JsonObject Envelope() => new()

@@ -136,6 +136,6 @@ internal sealed class OpenAIWire : ChatWire
         };
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(body.ToJsonString(), cancellationToken);
+        return context.Response.WriteAsync(body.ToJsonString(WireJson.Options), cancellationToken);
     }
 }

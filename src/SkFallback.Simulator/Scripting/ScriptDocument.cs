@@ -96,7 +96,7 @@ internal static class ScriptDocument
                 step["arguments"] switch
                 {
                     null => "{}",
-                    JsonObject arguments => arguments.ToJsonString(),
+                    JsonObject arguments => arguments.ToJsonString(WireJson.Options),
                     var other => JsonText.String(other) ?? throw new FormatException("\"arguments\" must be an object or a JSON string."),
                 }),
             "rate_limited" => SimulatedBehavior.RateLimited(

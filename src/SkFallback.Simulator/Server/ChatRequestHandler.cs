@@ -159,7 +159,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             await Task.Delay(behavior.Duration ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
 
-        var text = behavior.Kind == BehaviorKind.MalformedJson ? wire.MalformedBody(plan) : wire.BuildResponse(plan).ToJsonString();
+        var text = behavior.Kind == BehaviorKind.MalformedJson ? wire.MalformedBody(plan) : wire.BuildResponse(plan).ToJsonString(WireJson.Options);
         var bytes = Encoding.UTF8.GetBytes(text);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using SkFallback.Simulator.Content;
 
 namespace SkFallback.Simulator.Server;
 
@@ -42,6 +43,6 @@ internal sealed class ModelsEndpoint(SimulatorState state)
             }
             : new JsonObject { ["object"] = "list", ["data"] = data };
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+        return context.Response.WriteAsync(body.ToJsonString(WireJson.Options), context.RequestAborted);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using SkFallback.Simulator.Content;
 using SkFallback.Simulator.Admin;
 using SkFallback.Simulator.Anthropic;
 using SkFallback.Simulator.OpenAI;
@@ -58,6 +59,6 @@ internal sealed class SimulatorRouter(SimulatorState state)
             : new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error", ["param"] = null, ["code"] = "unknown_url" } };
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+        return context.Response.WriteAsync(body.ToJsonString(WireJson.Options), context.RequestAborted);
     }
 }
