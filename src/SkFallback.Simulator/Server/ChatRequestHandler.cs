@@ -36,7 +36,8 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             var entry = state.Log.Add(wire.Format, request, body);
             context.Response.OnStarting(() =>
             {
-                entry.StatusCode = context.Response.StatusCode;
+                // An aborted connection never carried a status line, even if Kestrel starts the response afterwards.
+                entry.StatusCode = entry.Dropped || context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode;
                 return Task.CompletedTask;
             });
             await RespondAsync(context, wire, request, entry, cancellationToken).ConfigureAwait(false);
@@ -92,9 +93,11 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 await wire.WriteErrorAsync(context, new SimulatedError(behavior, request.Model, promptTokens, contextWindow), cancellationToken).ConfigureAwait(false);
                 return;
             case BehaviorKind.Hang:
+                entry.Dropped = true;
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
                 return;
             case BehaviorKind.ConnectionReset:
+                entry.Dropped = true;
                 context.Abort();
                 return;
             default:
@@ -171,7 +174,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 response.ContentLength = bytes.Length;
                 await response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2), cancellationToken).ConfigureAwait(false);
                 await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-                context.Abort();
+                await DropConnectionAsync(context, cancellationToken).ConfigureAwait(false);
                 return;
             case BehaviorKind.TruncateAfter:
                 // A complete, well-framed HTTP response whose JSON simply stops.
@@ -217,7 +220,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 switch (behavior.Kind)
                 {
                     case BehaviorKind.DropAfter:
-                        context.Abort();
+                        await DropConnectionAsync(context, cancellationToken).ConfigureAwait(false);
                         return;
                     case BehaviorKind.TruncateAfter:
                         return;
@@ -245,4 +248,16 @@ internal sealed class ChatRequestHandler(SimulatorState state)
 
         await stream.FinishAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Aborts the connection after what was flushed had time to leave: Kestrel discards output still queued in
+    /// its transport when aborted, and the client must see the bytes sent before the drop.
+    /// </summary>
+    private static async Task DropConnectionAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        await Task.Delay(DrainDelay, cancellationToken).ConfigureAwait(false);
+        context.Abort();
+    }
+
+    private static readonly TimeSpan DrainDelay = TimeSpan.FromMilliseconds(30);
 }

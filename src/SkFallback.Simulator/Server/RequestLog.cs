@@ -53,6 +53,9 @@ internal sealed class RequestLog(TimeProvider timeProvider)
 
         public int Sequence => sequence;
 
+        /// <summary>Set when the response is abandoned before any status line, so none is recorded.</summary>
+        public bool Dropped { get; set; }
+
         public string Model => request?.Model ?? string.Empty;
 
         public string BehaviorName
