@@ -22,7 +22,7 @@ internal sealed class FailureClassifier
 
     private static readonly string[] PolicyMarkers =
     [
-        "content_filter", "content_policy", "content management policy", "responsible ai", "safety system",
+        "content_filter", "content_policy", "content filtering", "content management policy", "responsible ai", "safety system", "usage policy",
         "flagged as potentially violating", "violates our usage polic", "violating our usage polic",
     ];
 

@@ -1,0 +1,26 @@
+using SkFallback.Simulator;
+
+namespace SkFallback.Tests.Wire;
+
+/// <summary>One simulator shared by a test class; each test uses its own model ids, so tests do not interfere.</summary>
+public sealed class SimulatorFixture : IAsyncLifetime
+{
+    private ProviderSimulator? _simulator;
+
+    public ProviderSimulator Simulator => _simulator ?? throw new InvalidOperationException("The simulator has not started.");
+
+    public async ValueTask InitializeAsync() => _simulator = await ProviderSimulator.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_simulator is not null)
+        {
+            await _simulator.DisposeAsync();
+        }
+    }
+
+    /// <summary>A provider on the simulator speaking the given wire.</summary>
+    public ProviderOptions Provider(string name, string model, WireFormat wire) => wire == WireFormat.OpenAI
+        ? new ProviderOptions { Name = name, Kind = ProviderKinds.OpenAI, Model = model, ApiKey = "sk-test-key-123456789", Endpoint = Simulator.OpenAIEndpoint }
+        : new ProviderOptions { Name = name, Kind = ProviderKinds.Anthropic, Model = model, ApiKey = "sk-ant-test-key-123456789", Endpoint = Simulator.AnthropicEndpoint };
+}
