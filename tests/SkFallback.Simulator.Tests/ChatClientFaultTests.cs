@@ -26,7 +26,7 @@ public sealed class ChatClientFaultTests
         }
         catch (Exception exception)
         {
-            TestContext.Current.SendDiagnosticMessage($"observed: {SimulatorClients.Chain(exception)}");
+            SimulatorClients.Observe($"observed {TestContext.Current.Test?.TestDisplayName}: {SimulatorClients.Chain(exception)}");
             return (text.ToString(), updates, exception);
         }
 
@@ -89,7 +89,7 @@ public sealed class ChatClientFaultTests
         Assert.Equal(ChatFinishReason.ToolCalls, first.FinishReason);
         Assert.Equal("get_weather", call.Name);
         Assert.Equal("Paris", call.Arguments?["city"]?.ToString());
-        TestContext.Current.SendDiagnosticMessage($"tool answer: {second.Text}");
+        SimulatorClients.Observe($"tool answer: {second.Text}");
         Assert.StartsWith("The tool get_weather returned: ", second.Text, StringComparison.Ordinal);
         Assert.Contains("sunny and 21 C", second.Text, StringComparison.Ordinal);
         Assert.EndsWith(simulator.ExpectedReply(Model, "Weather in Paris?"), second.Text, StringComparison.Ordinal);
@@ -159,7 +159,7 @@ public sealed class ChatClientFaultTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync("hi", cancellationToken: TestToken));
 
-        TestContext.Current.SendDiagnosticMessage($"observed: {SimulatorClients.Chain(error)}");
+        SimulatorClients.Observe($"observed {TestContext.Current.Test?.TestDisplayName}: {SimulatorClients.Chain(error)}");
         Assert.True(SimulatorClients.HasIOException(error), SimulatorClients.Chain(error));
     }
 
@@ -173,7 +173,7 @@ public sealed class ChatClientFaultTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync("hi", cancellationToken: TestToken));
 
-        TestContext.Current.SendDiagnosticMessage($"observed: {SimulatorClients.Chain(error)}");
+        SimulatorClients.Observe($"observed {TestContext.Current.Test?.TestDisplayName}: {SimulatorClients.Chain(error)}");
         Assert.True(SimulatorClients.HasIOException(error), SimulatorClients.Chain(error));
         var recorded = Assert.Single(simulator.Requests);
         Assert.Equal("connection_reset", recorded.BehaviorName);
@@ -192,7 +192,7 @@ public sealed class ChatClientFaultTests
 
         var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetResponseAsync("hi", cancellationToken: timeout.Token));
 
-        TestContext.Current.SendDiagnosticMessage($"observed: {SimulatorClients.Chain(error)}");
+        SimulatorClients.Observe($"observed {TestContext.Current.Test?.TestDisplayName}: {SimulatorClients.Chain(error)}");
         var recorded = Assert.Single(simulator.Requests);
         Assert.Equal("hang", recorded.BehaviorName);
         Assert.Equal(0, recorded.StatusCode);
@@ -243,7 +243,7 @@ public sealed class ChatClientFaultTests
         var nonStreaming = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync("hi", cancellationToken: TestToken));
         var (_, _, streaming) = await DrainAsync(client, "hi", TestToken);
 
-        TestContext.Current.SendDiagnosticMessage($"observed non-streaming: {SimulatorClients.Chain(nonStreaming)}");
+        SimulatorClients.Observe($"observed non-streaming: {SimulatorClients.Chain(nonStreaming)}");
         Assert.NotNull(streaming);
         Assert.All(simulator.Requests, r => Assert.Equal(200, r.StatusCode));
     }
@@ -258,7 +258,7 @@ public sealed class ChatClientFaultTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync("hi", cancellationToken: TestToken));
 
-        TestContext.Current.SendDiagnosticMessage($"observed: {SimulatorClients.Chain(error)}");
+        SimulatorClients.Observe($"observed {TestContext.Current.Test?.TestDisplayName}: {SimulatorClients.Chain(error)}");
         Assert.Equal(200, Assert.Single(simulator.Requests).StatusCode);
     }
 
@@ -290,7 +290,7 @@ public sealed class ChatClientFaultTests
 
         var response = await client.GetResponseAsync("hi", cancellationToken: TestToken);
 
-        TestContext.Current.SendDiagnosticMessage($"refusal text: {response.Text} | contents: {string.Join(",", response.Messages.SelectMany(m => m.Contents).Select(c => c.GetType().Name))}");
+        SimulatorClients.Observe($"refusal text: {response.Text} | contents: {string.Join(",", response.Messages.SelectMany(m => m.Contents).Select(c => c.GetType().Name))}");
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
         Assert.Contains("I'm sorry, but I can't help with that.", response.Text, StringComparison.Ordinal);
     }
@@ -315,7 +315,7 @@ public sealed class ChatClientFaultTests
         foreach (var behavior in behaviors)
         {
             var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetResponseAsync("hi", cancellationToken: TestToken));
-            TestContext.Current.SendDiagnosticMessage($"observed {wire} {behavior.Name}: {SimulatorClients.Chain(error)}");
+            SimulatorClients.Observe($"observed {wire} {behavior.Name}: {SimulatorClients.Chain(error)}");
         }
 
         int[] expected = [429, 500, 503, 529, 400, 400, 400, 401];

@@ -42,6 +42,21 @@ internal static class SimulatorClients
         return false;
     }
 
+    /// <summary>Reports what an SDK surfaced; also appended to the file named by SIM_OBSERVE_FILE when set.</summary>
+    public static void Observe(string message)
+    {
+        TestContext.Current.SendDiagnosticMessage(message);
+        if (Environment.GetEnvironmentVariable("SIM_OBSERVE_FILE") is { Length: > 0 } file)
+        {
+            lock (ObserveGate)
+            {
+                File.AppendAllText(file, message + Environment.NewLine);
+            }
+        }
+    }
+
+    private static readonly Lock ObserveGate = new();
+
     public static string Chain(Exception? exception)
     {
         var names = new List<string>();
