@@ -24,7 +24,7 @@ internal static class FallbackChatClientFactory
 
         return new FallbackChatClient(
             options,
-            services.GetServices<IProviderClientFactory>(),
+            services.GetService<IEnumerable<IProviderClientFactory>>() ?? [],
             services.GetService<ILoggerFactory>(),
             services.GetService<TimeProvider>());
     }
