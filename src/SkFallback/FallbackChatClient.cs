@@ -104,8 +104,10 @@ public sealed class FallbackChatClient : IChatClient
         using var activity = StartActivity(streaming: false);
         var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
 
-        for (var index = 0; index < _providers.Length; index++)
+        var preferred = PreferredIndex(ref options);
+        for (var step = 0; step < _providers.Length; step++)
         {
+            var index = Order(step, preferred);
             var provider = _providers[index];
             if (ShouldSkip(call, provider))
             {
@@ -159,7 +161,7 @@ public sealed class FallbackChatClient : IChatClient
                     _tokenSources.Return(source);
                 }
 
-                var decision = await DecideAsync(call, provider, index, retry, attemptStart, failure).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attemptStart, failure).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -191,8 +193,10 @@ public sealed class FallbackChatClient : IChatClient
         var detectRefusal = _fallbackOn[(int)FailureKind.Refusal];
         var probeLength = detectRefusal ? _classifier.RefusalProbeLength : 0;
 
-        for (var index = 0; index < _providers.Length; index++)
+        var preferred = PreferredIndex(ref options);
+        for (var step = 0; step < _providers.Length; step++)
         {
+            var index = Order(step, preferred);
             var provider = _providers[index];
             if (ShouldSkip(call, provider))
             {
@@ -350,7 +354,7 @@ public sealed class FallbackChatClient : IChatClient
                     throw StopWith(call, activity, failure.Value, outputCommitted: true);
                 }
 
-                var decision = await DecideAsync(call, provider, index, retry, attemptStart, failure.Value).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attemptStart, failure.Value).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -443,6 +447,41 @@ public sealed class FallbackChatClient : IChatClient
         callerToken.CanBeCanceled
             ? callerToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source)
             : default;
+
+    /// <summary>The chain position of the provider tried at <paramref name="step"/>: the preferred one first, then the rest in order.</summary>
+    private static int Order(int step, int preferred) =>
+        preferred <= 0 ? step : step == 0 ? preferred : step <= preferred ? step - 1 : step;
+
+    private string? NextName(int step, int preferred) =>
+        step + 1 < _providers.Length ? _providers[Order(step + 1, preferred)].Name : null;
+
+    /// <summary>
+    /// Finds the provider a caller asked to start with (<see cref="FallbackMetadataKeys.PreferProvider"/>), and removes
+    /// the hint from the options so it never reaches a provider.
+    /// </summary>
+    private int PreferredIndex(ref ChatOptions? options)
+    {
+        if (options?.AdditionalProperties is not { } properties
+            || !properties.TryGetValue(FallbackMetadataKeys.PreferProvider, out var value))
+        {
+            return -1;
+        }
+
+        options = options.Clone();
+        options.AdditionalProperties!.Remove(FallbackMetadataKeys.PreferProvider);
+        if (value is string name)
+        {
+            for (var i = 0; i < _providers.Length; i++)
+            {
+                if (string.Equals(_providers[i].Name, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return i;
+                }
+            }
+        }
+
+        return -1;
+    }
 
     private static ChatOptions? OptionsFor(ChatOptions? options, ChainProvider provider)
     {
@@ -564,7 +603,7 @@ public sealed class FallbackChatClient : IChatClient
         }));
     }
 
-    private async ValueTask<Decision> DecideAsync(FallbackCall call, ChainProvider provider, int index, int retry, long attemptStart, FailureClassification failure)
+    private async ValueTask<Decision> DecideAsync(FallbackCall call, ChainProvider provider, string? nextProvider, int retry, long attemptStart, FailureClassification failure)
     {
         RecordFailure(call, provider, retry, attemptStart, failure);
 
@@ -609,9 +648,9 @@ public sealed class FallbackChatClient : IChatClient
         }
 
         FallbackTelemetry.RecordFallback(provider.Name, failure.Kind);
-        if (index + 1 < _providers.Length)
+        if (nextProvider is not null)
         {
-            Log.FallingBack(_logger, provider.Name, _providers[index + 1].Name, failure.Kind);
+            Log.FallingBack(_logger, provider.Name, nextProvider, failure.Kind);
         }
 
         return Decision.Next;

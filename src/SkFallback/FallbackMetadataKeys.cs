@@ -14,4 +14,10 @@ public static class FallbackMetadataKeys
 
     /// <summary>Every attempt of the call, in order (<see cref="IReadOnlyList{T}"/> of <see cref="FallbackAttempt"/>).</summary>
     public const string Attempts = "skfallback.attempts";
+
+    /// <summary>
+    /// A <c>ChatOptions.AdditionalProperties</c> key naming the provider to try first for this request (<see cref="string"/>);
+    /// the rest of the chain follows in order. Used to keep a tool loop on the provider that started it.
+    /// </summary>
+    public const string PreferProvider = "skfallback.prefer_provider";
 }

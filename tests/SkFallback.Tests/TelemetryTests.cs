@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using SkFallback.Diagnostics;
+using SkFallback.Tests.Fakes;
+
+namespace SkFallback.Tests;
+
+[Collection(nameof(TelemetryTests))]
+[CollectionDefinition(nameof(TelemetryTests), DisableParallelization = true)]
+public class TelemetryTests
+{
+    [Fact]
+    public async Task Fallback_EmitsAttemptAndFallbackMetricsAndAnActivity()
+    {
+        var a = new TestChatClient("tel-a") { OnResponse = (_, _, _) => throw Chain.Status(503) };
+        var b = new TestChatClient("tel-b");
+        var options = Chain.Options(a, b);
+        options.MaxRetriesPerProvider = 0;
+        using var client = new FallbackChatClient(options);
+
+        var measurements = new List<(string Instrument, long Value, Dictionary<string, object?> Tags)>();
+        using var meterListener = new MeterListener();
+        meterListener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == FallbackTelemetry.SourceName)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var map = new Dictionary<string, object?>();
+            foreach (var tag in tags)
+            {
+                map[tag.Key] = tag.Value;
+            }
+
+            lock (measurements)
+            {
+                measurements.Add((instrument.Name, value, map));
+            }
+        });
+        meterListener.Start();
+
+        var activities = new List<Activity>();
+        using var activityListener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == FallbackTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => { lock (activities) { activities.Add(activity); } },
+        };
+        ActivitySource.AddActivityListener(activityListener);
+
+        await client.GetResponseAsync("hi", cancellationToken: TestContext.Current.CancellationToken);
+
+        List<(string Instrument, long Value, Dictionary<string, object?> Tags)> mine;
+        lock (measurements)
+        {
+            mine = measurements.Where(m => m.Tags.TryGetValue(FallbackTelemetry.ProviderTag, out var p) && ((string?)p)!.StartsWith("tel-", StringComparison.Ordinal)).ToList();
+        }
+
+        Assert.Contains(mine, m => m.Instrument == FallbackTelemetry.AttemptsInstrument && (string?)m.Tags[FallbackTelemetry.ProviderTag] == "tel-a" && (string?)m.Tags[FallbackTelemetry.OutcomeTag] == "ServerError");
+        Assert.Contains(mine, m => m.Instrument == FallbackTelemetry.AttemptsInstrument && (string?)m.Tags[FallbackTelemetry.ProviderTag] == "tel-b" && (string?)m.Tags[FallbackTelemetry.OutcomeTag] == "None");
+        Assert.Contains(mine, m => m.Instrument == FallbackTelemetry.FallbacksInstrument && (string?)m.Tags[FallbackTelemetry.ReasonTag] == "ServerError");
+        var activity = Assert.Single(activities, x => (string?)x.GetTagItem(FallbackTelemetry.ProviderTag) == "tel-b");
+        Assert.Equal("skfallback.chat", activity.OperationName);
+        Assert.Equal(2, activity.GetTagItem(FallbackTelemetry.AttemptCountTag));
+    }
+
+    [Fact]
+    public async Task Fallback_LogsAttemptFailureWithoutSecrets()
+    {
+        const string key = "sk-live-0123456789abcdefghij";
+        var a = new TestChatClient("log-a") { OnResponse = (_, _, _) => throw new InvalidOperationException($"denied for {key}") };
+        var b = new TestChatClient("log-b");
+        var options = Chain.Options(a, b);
+        options.Providers[0].ApiKey = key;
+        var sink = new ListLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(sink).SetMinimumLevel(LogLevel.Debug));
+        using var client = new FallbackChatClient(options, loggerFactory: loggerFactory);
+
+        await client.GetResponseAsync("hi", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Contains(sink.Lines, l => l.Contains("Provider log-a", StringComparison.Ordinal) && l.Contains("Unknown", StringComparison.Ordinal));
+        Assert.Contains(sink.Lines, l => l.Contains("Falling back from log-a to log-b", StringComparison.Ordinal));
+        Assert.DoesNotContain(sink.Lines, l => l.Contains(key, StringComparison.Ordinal));
+    }
+
+    private sealed class ListLoggerProvider : ILoggerProvider
+    {
+        public List<string> Lines { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new ListLogger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ListLogger(ListLoggerProvider owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (owner.Lines)
+                {
+                    owner.Lines.Add(formatter(state, exception));
+                }
+            }
+        }
+    }
+}
