@@ -1,2 +1,0 @@
-namespace SkFallback.SemanticKernel;
-internal static class Placeholder { }
