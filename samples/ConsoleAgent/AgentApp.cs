@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+using SkFallback;
+using SkFallback.SemanticKernel;
+using SkFallback.Simulator;
+using Spectre.Console;
+
+namespace ConsoleAgent;
+
+/// <summary>What the command line asked for.</summary>
+internal sealed record AgentSettings(bool Chat, bool ForceOffline, int Seed, bool Verbose);
+
+/// <summary>Builds the agent (a kernel with tools over a fallback chain) and runs the scripted conversation or a chat.</summary>
+internal static class AgentApp
+{
+    private const string Instructions = "You are a concise travel assistant. Use the tools for weather and currency questions.";
+
+    public static async Task<int> RunAsync(AgentSettings settings, CancellationToken cancellationToken)
+    {
+        var live = settings.ForceOffline ? [] : LiveProviders.FromEnvironment();
+        await using var stage = live.Count == 0 ? await OfflineStage.StartAsync(settings.Seed, cancellationToken) : null;
+        var providers = stage?.Providers ?? live;
+
+        var plugin = new TravelPlugin();
+        var builder = Kernel.CreateBuilder();
+        builder.Services.AddLogging(logging => logging
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.None)
+            .AddFilter("Microsoft", LogLevel.Warning));
+        builder.AddFallbackChatCompletion(options =>
+        {
+            foreach (var provider in providers)
+            {
+                options.Add(provider);
+            }
+
+            // Short enough that the staged stall is visible but brief; generous enough for real providers.
+            options.FirstTokenTimeout = stage is null ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(1);
+            options.AttemptTimeout = TimeSpan.FromSeconds(60);
+            options.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+        });
+        builder.Plugins.AddFromObject(plugin, "Travel");
+        var kernel = builder.Build();
+        var chat = kernel.GetRequiredService<IChatCompletionService>();
+        var filter = kernel.Services.GetRequiredService<FallbackFunctionInvocationFilter>();
+
+        AnsiConsole.MarkupLine(stage is null
+            ? $"[bold]SkFallback console agent[/]: live providers {Markup.Escape(string.Join(" → ", providers.Select(p => $"{p.Name} ({p.Model})")))}"
+            : $"[bold]SkFallback console agent[/]: offline, provider simulator at {stage.Simulator.BaseUri}");
+        AnsiConsole.MarkupLine($"Chain: {Markup.Escape(string.Join(" → ", providers.Select(p => $"{p.Name} [{p.Kind}, {p.Model}]")))}");
+        AnsiConsole.WriteLine();
+
+        var history = new ChatHistory(Instructions);
+        var execution = new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() };
+        if (settings.Chat)
+        {
+            return await ChatAsync(chat, kernel, history, execution, filter, plugin, stage, cancellationToken);
+        }
+
+        var turns = stage is null ? ScriptedTurns.Live : ScriptedTurns.Offline;
+        var failures = 0;
+        foreach (var turn in turns)
+        {
+            stage?.Prepare(turn.Stage);
+            AnsiConsole.Write(new Rule($"[yellow]{Markup.Escape(turn.Title)}[/]").LeftJustified());
+            if (!await TurnAsync(chat, kernel, history, execution, filter, plugin, turn.Prompt, turn.Streaming, cancellationToken))
+            {
+                failures++;
+            }
+        }
+
+        AnsiConsole.MarkupLine($"[bold]Done.[/] {turns.Count - failures} of {turns.Count} turns answered; tools ran {plugin.Runs} times, each once per call.");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> ChatAsync(
+        IChatCompletionService chat, Kernel kernel, ChatHistory history, PromptExecutionSettings execution,
+        FallbackFunctionInvocationFilter filter, TravelPlugin plugin, OfflineStage? stage, CancellationToken cancellationToken)
+    {
+        AnsiConsole.MarkupLine("Type a message; [grey]/stream[/] toggles streaming" + (stage is null ? string.Empty : ", [grey]/outage[/] toggles a 503 outage on the primary") + ", [grey]/quit[/] ends.");
+        var streaming = true;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            AnsiConsole.Markup("[bold green]you>[/] ");
+            var line = Console.ReadLine();
+            if (line is null || line.Trim() == "/quit")
+            {
+                return 0;
+            }
+
+            switch (line.Trim())
+            {
+                case "":
+                    continue;
+                case "/stream":
+                    streaming = !streaming;
+                    AnsiConsole.MarkupLine($"streaming {(streaming ? "on" : "off")}");
+                    continue;
+                case "/outage" when stage is not null:
+                    AnsiConsole.MarkupLine($"primary outage {(stage.ToggleOutage() ? "on" : "off")}");
+                    continue;
+            }
+
+            await TurnAsync(chat, kernel, history, execution, filter, plugin, line, streaming, cancellationToken);
+        }
+
+        return 0;
+    }
+
+    private static async Task<bool> TurnAsync(
+        IChatCompletionService chat, Kernel kernel, ChatHistory history, PromptExecutionSettings execution,
+        FallbackFunctionInvocationFilter filter, TravelPlugin plugin, string prompt, bool streaming, CancellationToken cancellationToken)
+    {
+        AnsiConsole.MarkupLine($"[bold green]user>[/] {Markup.Escape(prompt)}");
+        history.AddUserMessage(prompt);
+        var firstNew = history.Count;
+        var callsBefore = filter.Calls.Count;
+        var runsBefore = plugin.Runs;
+        var clock = Stopwatch.StartNew();
+        TimeSpan? firstToken = null;
+        IReadOnlyDictionary<string, object?>? finalMetadata = null;
+        string answer;
+        try
+        {
+            if (streaming)
+            {
+                AnsiConsole.Markup("[bold blue]agent>[/] ");
+                var text = new System.Text.StringBuilder();
+                await foreach (var chunk in chat.GetStreamingChatMessageContentsAsync(history, execution, kernel, cancellationToken))
+                {
+                    if (!string.IsNullOrEmpty(chunk.Content))
+                    {
+                        firstToken ??= clock.Elapsed;
+                        text.Append(chunk.Content);
+                        AnsiConsole.Markup(Markup.Escape(chunk.Content));
+                    }
+
+                    if (chunk.Metadata?.ContainsKey(FallbackMetadataKeys.Attempts) == true)
+                    {
+                        finalMetadata = chunk.Metadata;
+                    }
+                }
+
+                AnsiConsole.WriteLine();
+                answer = text.ToString();
+                history.AddAssistantMessage(answer);
+            }
+            else
+            {
+                var message = await chat.GetChatMessageContentAsync(history, execution, kernel, cancellationToken);
+                history.Add(message);
+                finalMetadata = message.Metadata;
+                answer = message.Content ?? string.Empty;
+                AnsiConsole.MarkupLine($"[bold blue]agent>[/] {Markup.Escape(answer)}");
+            }
+        }
+        catch (FallbackExhaustedException exhausted)
+        {
+            AnsiConsole.MarkupLine($"[red]Every provider failed:[/] {Markup.Escape(exhausted.Message)}");
+            return false;
+        }
+
+        clock.Stop();
+        Report(history, firstNew, finalMetadata, filter.Calls.Skip(callsBefore).ToList(), plugin.Runs - runsBefore, clock.Elapsed, firstToken);
+        return true;
+    }
+
+    private static void Report(
+        ChatHistory history, int firstNew, IReadOnlyDictionary<string, object?>? finalMetadata,
+        List<FunctionCallRecord> calls, int toolRuns, TimeSpan elapsed, TimeSpan? firstToken)
+    {
+        // Each model round trip of the turn carries its own attempts: the tool-call messages in the history, then the answer.
+        var roundTrips = new List<IReadOnlyDictionary<string, object?>>();
+        for (var i = firstNew; i < history.Count; i++)
+        {
+            if (history[i].Role == AuthorRole.Assistant && history[i].Metadata?.ContainsKey(FallbackMetadataKeys.Attempts) == true)
+            {
+                roundTrips.Add(history[i].Metadata!);
+            }
+        }
+
+        if (finalMetadata is not null && (roundTrips.Count == 0 || !ReferenceEquals(roundTrips[^1], finalMetadata)))
+        {
+            roundTrips.Add(finalMetadata);
+        }
+
+        var table = new Table().Border(TableBorder.Simple).AddColumns("#", "provider", "outcome", "HTTP", "ms", "detail");
+        var trip = 0;
+        foreach (var metadata in roundTrips.Distinct())
+        {
+            trip++;
+            foreach (var attempt in (IEnumerable<FallbackAttempt>)metadata[FallbackMetadataKeys.Attempts]!)
+            {
+                var outcome = attempt.Succeeded ? "[green]answered[/]" : attempt.Skipped ? $"[grey]skipped: {attempt.Outcome}[/]" : $"[red]{attempt.Outcome}[/]";
+                table.AddRow(
+                    trip.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(attempt.Provider),
+                    outcome,
+                    attempt.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                    attempt.Skipped ? "" : attempt.Elapsed.TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(Shorten(attempt.Detail)));
+            }
+        }
+
+        AnsiConsole.Write(table);
+        var provider = finalMetadata?.TryGetValue(FallbackMetadataKeys.Provider, out var p) == true ? p as string : "?";
+        var tokens = Tokens(finalMetadata);
+        var latency = $"{elapsed.TotalMilliseconds:0} ms" + (firstToken is { } ttft ? $", first token after {ttft.TotalMilliseconds:0} ms" : string.Empty);
+        AnsiConsole.MarkupLine($"answered by [bold]{Markup.Escape(provider ?? "?")}[/] · {latency} · tokens {Markup.Escape(tokens)}");
+        foreach (var call in calls)
+        {
+            AnsiConsole.MarkupLine($"  tool [aqua]{Markup.Escape(call.PluginName + "." + call.FunctionName)}[/] asked for by [bold]{Markup.Escape(call.Provider)}[/]");
+        }
+
+        if (calls.Count > 0)
+        {
+            AnsiConsole.MarkupLine($"  tools ran {toolRuns} time(s) for {calls.Count} call(s)");
+        }
+
+        AnsiConsole.WriteLine();
+    }
+
+    private static string Tokens(IReadOnlyDictionary<string, object?>? metadata)
+    {
+        if (metadata is null)
+        {
+            return "n/a";
+        }
+
+        foreach (var value in metadata.Values)
+        {
+            if (value is UsageDetails usage)
+            {
+                return $"{usage.InputTokenCount} in / {usage.OutputTokenCount} out";
+            }
+        }
+
+        return metadata.TryGetValue("Usage", out var raw) && raw is not null ? raw.ToString() ?? "n/a" : "n/a";
+    }
+
+    private static string Shorten(string? detail) =>
+        string.IsNullOrEmpty(detail) ? string.Empty : detail.Length <= 48 ? detail : detail[..45] + "...";
+}

@@ -1,0 +1,53 @@
+using SkFallback;
+using SkFallback.Simulator;
+
+namespace ConsoleAgent;
+
+/// <summary>The provider simulator with three providers on it, and the faults each scripted turn stages.</summary>
+internal sealed class OfflineStage : IAsyncDisposable
+{
+    public const string PrimaryModel = "gpt-4o-2024-08-06";
+    public const string BackupModel = "claude-3-5-haiku-20241022";
+    public const string BudgetModel = "mistral-small-2503";
+    private bool _outage;
+
+    private OfflineStage(ProviderSimulator simulator)
+    {
+        Simulator = simulator;
+        Providers =
+        [
+            new ProviderOptions { Name = "openai", Kind = ProviderKinds.OpenAI, Model = PrimaryModel, ApiKey = "sim-openai-key", Endpoint = simulator.OpenAIEndpoint },
+            new ProviderOptions { Name = "anthropic", Kind = ProviderKinds.Anthropic, Model = BackupModel, ApiKey = "sim-anthropic-key", Endpoint = simulator.AnthropicEndpoint },
+            new ProviderOptions { Name = "mistral", Kind = ProviderKinds.Mistral, Model = BudgetModel, ApiKey = "sim-mistral-key", Endpoint = simulator.OpenAIEndpoint },
+        ];
+    }
+
+    public ProviderSimulator Simulator { get; }
+
+    public IReadOnlyList<ProviderOptions> Providers { get; }
+
+    public static async Task<OfflineStage> StartAsync(int seed, CancellationToken cancellationToken)
+    {
+        var simulator = await ProviderSimulator.StartAsync(new SimulatorOptions { Seed = seed }, cancellationToken);
+        var stage = new OfflineStage(simulator);
+
+        // Realistic pacing: a first token after ~150-250 ms, then ~80 tokens a second.
+        simulator.Model(PrimaryModel).WithLatency(new LatencyProfile(TimeSpan.FromMilliseconds(150), 80, 0.2));
+        simulator.Model(BackupModel).WithLatency(new LatencyProfile(TimeSpan.FromMilliseconds(250), 70, 0.2));
+        simulator.Model(BudgetModel).WithLatency(new LatencyProfile(TimeSpan.FromMilliseconds(200), 90, 0.2));
+        return stage;
+    }
+
+    /// <summary>Scripts what the providers do during the next turn.</summary>
+    public void Prepare(Action<ProviderSimulator>? stage) => stage?.Invoke(Simulator);
+
+    /// <summary>Switches a 503 outage of the primary on or off (interactive mode).</summary>
+    public bool ToggleOutage()
+    {
+        _outage = !_outage;
+        Simulator.Model(PrimaryModel).Always(_outage ? SimulatedBehavior.ServerError(503) : SimulatedBehavior.Ok());
+        return _outage;
+    }
+
+    public ValueTask DisposeAsync() => Simulator.DisposeAsync();
+}
