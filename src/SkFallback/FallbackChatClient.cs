@@ -561,7 +561,8 @@ public sealed class FallbackChatClient : IChatClient
     {
         if (ex is OperationCanceledException && source.IsCancellationRequested)
         {
-            if (call.DeadlinePassed)
+            // Timers may fire a hair early: when the deadline set the timer, the deadline is what fired.
+            if (call.DeadlineBinds || call.DeadlinePassed)
             {
                 return new(FailureKind.DeadlineExceeded, null, null, $"the chain's deadline of {call.Deadline.TotalMilliseconds:0} ms passed");
             }

@@ -52,15 +52,14 @@ internal sealed class FallbackCall
 
     public bool DeadlinePassed => HasDeadline && Elapsed >= Deadline;
 
+    /// <summary>Gets a value indicating whether the running attempt's timer was set by the deadline rather than its own timeout.</summary>
+    public bool DeadlineBinds { get; private set; }
+
     /// <summary>The shorter of a timeout and the time left before the deadline; infinite stays infinite.</summary>
     public TimeSpan Bound(TimeSpan timeout)
     {
         var remaining = Remaining;
-        if (remaining == Timeout.InfiniteTimeSpan)
-        {
-            return timeout;
-        }
-
-        return timeout == Timeout.InfiniteTimeSpan || remaining < timeout ? remaining : timeout;
+        DeadlineBinds = remaining != Timeout.InfiniteTimeSpan && (timeout == Timeout.InfiniteTimeSpan || remaining <= timeout);
+        return DeadlineBinds ? remaining : timeout;
     }
 }

@@ -51,16 +51,27 @@ public class FaultMatrixTests : IClassFixture<SimulatorFixture>
         ["unauthorized"] = (SimulatedBehavior.Unauthorized, FailureKind.Authentication, FailureKind.Authentication),
     };
 
-    private FallbackChatClient Chain(string failingModel, WireFormat wire, string healthyModel, WireFormat healthyWire)
+    /// <summary>
+    /// A two-provider chain. Timeouts are generous (a loaded CI machine must not turn a slow answer into a timeout),
+    /// except on a primary whose fault is a hang or stall, which gets short ones so the test stays quick.
+    /// </summary>
+    private FallbackChatClient Chain(string failingModel, WireFormat wire, string healthyModel, WireFormat healthyWire, bool shortPrimaryTimeouts = false)
     {
         var options = new FallbackOptions
         {
             MaxRetriesPerProvider = 0,
-            AttemptTimeout = TimeSpan.FromSeconds(1),
-            FirstTokenTimeout = TimeSpan.FromMilliseconds(500),
-            Deadline = TimeSpan.FromSeconds(20),
+            AttemptTimeout = TimeSpan.FromSeconds(20),
+            FirstTokenTimeout = TimeSpan.FromSeconds(20),
+            Deadline = TimeSpan.FromSeconds(60),
         };
-        options.Add(_fixture.Provider("primary", failingModel, wire));
+        var primary = _fixture.Provider("primary", failingModel, wire);
+        if (shortPrimaryTimeouts)
+        {
+            primary.AttemptTimeout = TimeSpan.FromSeconds(1);
+            primary.FirstTokenTimeout = TimeSpan.FromMilliseconds(500);
+        }
+
+        options.Add(primary);
         options.Add(_fixture.Provider("backup", healthyModel, healthyWire));
         return new FallbackChatClient(options);
     }
@@ -74,7 +85,7 @@ public class FaultMatrixTests : IClassFixture<SimulatorFixture>
         var healthy = $"ok-{fault}-{wire}-{(streaming ? "s" : "n")}-2024-01-01".ToLowerInvariant();
         var healthyWire = wire == WireFormat.OpenAI ? WireFormat.Anthropic : WireFormat.OpenAI;
         sim.Model(failing).Always(Faults[fault].Behavior());
-        using var client = Chain(failing, wire, healthy, healthyWire);
+        using var client = Chain(failing, wire, healthy, healthyWire, shortPrimaryTimeouts: fault is "hang" or "stall");
         const string prompt = "What is the capital of France?";
 
         ChatResponse response;
