@@ -122,11 +122,8 @@ public sealed class FallbackChatClient : IChatClient
                     throw Exhausted(call, activity, deadline: true);
                 }
 
-                var attemptStart = _timeProvider.GetTimestamp();
-                var source = _tokenSources.Rent();
-                var registration = LinkCaller(source, cancellationToken);
-                source.CancelAfter(call.Bound(provider.AttemptTimeout));
-                var exchange = BeginExchange(provider);
+                var attempt = BeginAttempt(call, provider, provider.AttemptTimeout);
+                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
 
                 FailureClassification failure;
                 try
@@ -156,9 +153,7 @@ public sealed class FallbackChatClient : IChatClient
                 }
                 finally
                 {
-                    EndExchange(exchange);
-                    registration.Dispose();
-                    _tokenSources.Return(source);
+                    EndAttempt(attempt);
                 }
 
                 var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attemptStart, failure).ConfigureAwait(false);
@@ -211,11 +206,8 @@ public sealed class FallbackChatClient : IChatClient
                     throw Exhausted(call, activity, deadline: true);
                 }
 
-                var attemptStart = _timeProvider.GetTimestamp();
-                var source = _tokenSources.Rent();
-                var registration = LinkCaller(source, cancellationToken);
-                source.CancelAfter(call.Bound(Min(provider.FirstTokenTimeout, provider.AttemptTimeout)));
-                var exchange = BeginExchange(provider);
+                var attempt = BeginAttempt(call, provider, Min(provider.FirstTokenTimeout, provider.AttemptTimeout));
+                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
 
                 IAsyncEnumerator<ChatResponseUpdate>? stream = null;
                 var committed = false;
@@ -342,9 +334,7 @@ public sealed class FallbackChatClient : IChatClient
                         }
                     }
 
-                    EndExchange(exchange);
-                    registration.Dispose();
-                    _tokenSources.Return(source);
+                    EndAttempt(attempt);
                 }
 
                 if (committed)
@@ -443,10 +433,23 @@ public sealed class FallbackChatClient : IChatClient
         return left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
     }
 
-    private static CancellationTokenRegistration LinkCaller(CancellationTokenSource source, CancellationToken callerToken) =>
-        callerToken.CanBeCanceled
-            ? callerToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source)
+    /// <summary>Starts the clock of one attempt: a pooled source that fires at its timeout (bounded by the deadline) or on caller cancellation.</summary>
+    private AttemptScope BeginAttempt(FallbackCall call, ChainProvider provider, TimeSpan timeout)
+    {
+        var source = _tokenSources.Rent();
+        var registration = call.CallerToken.CanBeCanceled
+            ? call.CallerToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source)
             : default;
+        source.CancelAfter(call.Bound(timeout));
+        return new AttemptScope(_timeProvider.GetTimestamp(), source, registration, BeginExchange(provider));
+    }
+
+    private void EndAttempt(AttemptScope attempt)
+    {
+        EndExchange(attempt.Exchange);
+        attempt.Registration.Dispose();
+        _tokenSources.Return(attempt.Source);
+    }
 
     /// <summary>The chain position of the provider tried at <paramref name="step"/>: the preferred one first, then the rest in order.</summary>
     private static int Order(int step, int preferred) =>
