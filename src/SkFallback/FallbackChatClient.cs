@@ -117,18 +117,26 @@ public sealed class FallbackChatClient : IChatClient
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
-                if (call.DeadlinePassed)
+                var attempt = BeginAttempt(call, provider);
+                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
+                if (attempt.DeadlinePassed)
                 {
+                    EndAttempt(attempt);
                     throw Exhausted(call, activity, deadline: true);
                 }
-
-                var attempt = BeginAttempt(call, provider, provider.AttemptTimeout);
-                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
 
                 FailureClassification failure;
                 try
                 {
-                    var response = await provider.Client.GetResponseAsync(messages, providerOptions, source.Token).ConfigureAwait(false);
+                    var pending = provider.Client.GetResponseAsync(messages, providerOptions, source.Token);
+
+                    // A response that is already there needs no timer; only a call that will wait is timed.
+                    if (!pending.IsCompleted)
+                    {
+                        Arm(call, source, provider.AttemptTimeout, attemptStart);
+                    }
+
+                    var response = await pending.ConfigureAwait(false);
                     var verdict = _fallbackOn[(int)FailureKind.Refusal] || provider.RequireFinishReason
                         ? _classifier.Inspect(response, provider.RequireFinishReason)
                         : FailureKind.None;
@@ -201,13 +209,15 @@ public sealed class FallbackChatClient : IChatClient
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
-                if (call.DeadlinePassed)
+                var attempt = BeginAttempt(call, provider);
+                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
+                if (attempt.DeadlinePassed)
                 {
+                    EndAttempt(attempt);
                     throw Exhausted(call, activity, deadline: true);
                 }
 
-                var attempt = BeginAttempt(call, provider, Min(provider.FirstTokenTimeout, provider.AttemptTimeout));
-                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
+                var armed = false;
 
                 IAsyncEnumerator<ChatResponseUpdate>? stream = null;
                 var committed = false;
@@ -223,7 +233,16 @@ public sealed class FallbackChatClient : IChatClient
                         bool more;
                         try
                         {
-                            more = await stream.MoveNextAsync().ConfigureAwait(false);
+                            var next = stream.MoveNextAsync();
+
+                            // Updates that are already there need no timer; the first wait arms it.
+                            if (!armed && !next.IsCompleted)
+                            {
+                                Arm(call, source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attemptStart);
+                                armed = true;
+                            }
+
+                            more = await next.ConfigureAwait(false);
                         }
                         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                         {
@@ -253,7 +272,10 @@ public sealed class FallbackChatClient : IChatClient
                             contentSeen = true;
 
                             // First content arrived: from here the attempt's total timeout applies.
-                            source.CancelAfter(call.Bound(Remaining(provider.AttemptTimeout, attemptStart)));
+                            if (armed)
+                            {
+                                Arm(call, source, provider.AttemptTimeout, attemptStart);
+                            }
                         }
 
                         if (verdict != FailureKind.None)
@@ -422,26 +444,45 @@ public sealed class FallbackChatClient : IChatClient
         return b == Timeout.InfiniteTimeSpan || a < b ? a : b;
     }
 
-    private TimeSpan Remaining(TimeSpan timeout, long start)
+    /// <summary>
+    /// Starts one attempt: a pooled timeout source linked to the caller's token, and the HTTP observation. The
+    /// timer is armed only when the provider makes the call wait (<see cref="Arm"/>).
+    /// </summary>
+    private AttemptScope BeginAttempt(FallbackCall call, ChainProvider provider)
     {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            return timeout;
-        }
-
-        var left = timeout - _timeProvider.GetElapsedTime(start);
-        return left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
-    }
-
-    /// <summary>Starts the clock of one attempt: a pooled source that fires at its timeout (bounded by the deadline) or on caller cancellation.</summary>
-    private AttemptScope BeginAttempt(FallbackCall call, ChainProvider provider, TimeSpan timeout)
-    {
+        var start = call.NextAttemptStart(out var first);
         var source = _tokenSources.Rent();
         var registration = call.CallerToken.CanBeCanceled
             ? call.CallerToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source)
             : default;
-        source.CancelAfter(call.Bound(timeout));
-        return new AttemptScope(_timeProvider.GetTimestamp(), source, registration, BeginExchange(provider));
+        return new AttemptScope(start, source, registration, BeginExchange(provider), DeadlinePassed: !first && call.DeadlinePassedAt(start));
+    }
+
+    /// <summary>Sets the attempt's timer to <paramref name="timeout"/> from the attempt's start, bounded by the chain's deadline.</summary>
+    private void Arm(FallbackCall call, CancellationTokenSource source, TimeSpan timeout, long attemptStart)
+    {
+        var now = _timeProvider.GetTimestamp();
+        var left = timeout;
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            left = timeout - _timeProvider.GetElapsedTime(attemptStart, now);
+            if (left <= TimeSpan.Zero)
+            {
+                left = TimeSpan.FromTicks(1);
+            }
+        }
+
+        var remaining = Timeout.InfiniteTimeSpan;
+        if (call.HasDeadline)
+        {
+            remaining = call.Deadline - call.ElapsedAt(now);
+            if (remaining <= TimeSpan.Zero)
+            {
+                remaining = TimeSpan.FromTicks(1);
+            }
+        }
+
+        source.CancelAfter(call.Bound(left, remaining));
     }
 
     private void EndAttempt(AttemptScope attempt)
@@ -542,8 +583,8 @@ public sealed class FallbackChatClient : IChatClient
 
     private bool ShouldSkip(FallbackCall call, ChainProvider provider)
     {
-        var now = _timeProvider.GetUtcNow();
-        if (provider.IsCoolingDown(now, out var until))
+        var now = provider.EverCooledDown ? _timeProvider.GetUtcNow() : default;
+        if (provider.EverCooledDown && provider.IsCoolingDown(now, out var until))
         {
             call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.CoolingDown, null, TimeSpan.Zero,
                 Detail: $"rate limited; skipped for another {(until - now).TotalMilliseconds:0} ms", Skipped: true));
@@ -580,10 +621,11 @@ public sealed class FallbackChatClient : IChatClient
 
     private void Succeed(FallbackCall call, ChainProvider provider, int retry, long attemptStart, Activity? activity)
     {
-        var elapsed = _timeProvider.GetElapsedTime(attemptStart);
+        var end = _timeProvider.GetTimestamp();
+        var elapsed = _timeProvider.GetElapsedTime(attemptStart, end);
         call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.None, null, elapsed, retry));
         FallbackTelemetry.RecordAttempt(provider.Name, provider.Model, FailureKind.None, elapsed);
-        FallbackTelemetry.RecordCall(provider.Name, FailureKind.None, call.Elapsed);
+        FallbackTelemetry.RecordCall(provider.Name, FailureKind.None, call.ElapsedAt(end));
         Log.Answered(_logger, provider.Name, provider.Model, elapsed.TotalMilliseconds, call.Attempts.Count);
         if (activity is not null)
         {

@@ -56,6 +56,9 @@ internal sealed class ChainProvider : IDisposable
 
     public int? ContextWindow { get; }
 
+    /// <summary>Gets a value indicating whether the provider was ever cooled down (so a healthy call need not read the clock).</summary>
+    public bool EverCooledDown => Volatile.Read(ref _coolingUntilUtcTicks) != 0;
+
     /// <summary>Whether the provider is cooling down at <paramref name="now"/>; if so, until when.</summary>
     public bool IsCoolingDown(DateTimeOffset now, out DateTimeOffset until)
     {

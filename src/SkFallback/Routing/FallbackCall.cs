@@ -35,6 +35,24 @@ internal sealed class FallbackCall
 
     public TimeSpan Elapsed => _timeProvider.GetElapsedTime(StartTimestamp);
 
+    /// <summary>
+    /// The start of the next attempt. The first attempt starts with the call, so a healthy call reads the clock
+    /// only twice (start and end): clock reads cost tens of nanoseconds on some machines.
+    /// </summary>
+    public long NextAttemptStart(out bool first)
+    {
+        first = !_started;
+        _started = true;
+        return first ? StartTimestamp : _timeProvider.GetTimestamp();
+    }
+
+    private bool _started;
+
+    /// <summary>The time from the call's start to <paramref name="timestamp"/>, without reading the clock.</summary>
+    public TimeSpan ElapsedAt(long timestamp) => _timeProvider.GetElapsedTime(StartTimestamp, timestamp);
+
+    public bool DeadlinePassedAt(long timestamp) => HasDeadline && ElapsedAt(timestamp) >= Deadline;
+
     /// <summary>Time left before the deadline (<see cref="Timeout.InfiniteTimeSpan"/> without one; never negative).</summary>
     public TimeSpan Remaining
     {
@@ -56,9 +74,11 @@ internal sealed class FallbackCall
     public bool DeadlineBinds { get; private set; }
 
     /// <summary>The shorter of a timeout and the time left before the deadline; infinite stays infinite.</summary>
-    public TimeSpan Bound(TimeSpan timeout)
+    public TimeSpan Bound(TimeSpan timeout) => Bound(timeout, Remaining);
+
+    /// <summary>The shorter of a timeout and <paramref name="remaining"/> (the time left before the deadline).</summary>
+    public TimeSpan Bound(TimeSpan timeout, TimeSpan remaining)
     {
-        var remaining = Remaining;
         DeadlineBinds = remaining != Timeout.InfiniteTimeSpan && (timeout == Timeout.InfiniteTimeSpan || remaining <= timeout);
         return DeadlineBinds ? remaining : timeout;
     }
