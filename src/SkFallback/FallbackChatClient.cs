@@ -118,7 +118,6 @@ public sealed class FallbackChatClient : IChatClient
             for (var retry = 0; ; retry++)
             {
                 var attempt = BeginAttempt(call, provider);
-                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
                 if (attempt.DeadlinePassed)
                 {
                     EndAttempt(attempt);
@@ -128,12 +127,12 @@ public sealed class FallbackChatClient : IChatClient
                 FailureClassification failure;
                 try
                 {
-                    var pending = provider.Client.GetResponseAsync(messages, providerOptions, source.Token);
+                    var pending = provider.Client.GetResponseAsync(messages, providerOptions, attempt.Source.Token);
 
                     // A response that is already there needs no timer; only a call that will wait is timed.
                     if (!pending.IsCompleted)
                     {
-                        Arm(call, source, provider.AttemptTimeout, attemptStart);
+                        Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
                     }
 
                     var response = await pending.ConfigureAwait(false);
@@ -147,7 +146,7 @@ public sealed class FallbackChatClient : IChatClient
 
                     if (verdict == FailureKind.None)
                     {
-                        Succeed(call, provider, retry, attemptStart, activity);
+                        Succeed(call, provider, retry, attempt.Start, activity);
                         Annotate(response.AdditionalProperties ??= [], provider, call);
                         return response;
                     }
@@ -156,7 +155,7 @@ public sealed class FallbackChatClient : IChatClient
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    failure = ClassifyException(ex, call, source, exchange, contentSeen: true);
+                    failure = ClassifyException(ex, call, attempt.Source, attempt.Exchange, contentSeen: true);
                     call.LastException = ex;
                 }
                 finally
@@ -164,7 +163,7 @@ public sealed class FallbackChatClient : IChatClient
                     EndAttempt(attempt);
                 }
 
-                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attemptStart, failure).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt.Start, failure).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -210,7 +209,6 @@ public sealed class FallbackChatClient : IChatClient
             for (var retry = 0; ; retry++)
             {
                 var attempt = BeginAttempt(call, provider);
-                var (attemptStart, source, exchange) = (attempt.Start, attempt.Source, attempt.Exchange);
                 if (attempt.DeadlinePassed)
                 {
                     EndAttempt(attempt);
@@ -227,7 +225,7 @@ public sealed class FallbackChatClient : IChatClient
                 FailureClassification? failure = null;
                 try
                 {
-                    stream = provider.Client.GetStreamingResponseAsync(messages, providerOptions, source.Token).GetAsyncEnumerator(source.Token);
+                    stream = provider.Client.GetStreamingResponseAsync(messages, providerOptions, attempt.Source.Token).GetAsyncEnumerator(attempt.Source.Token);
                     while (true)
                     {
                         bool more;
@@ -238,7 +236,7 @@ public sealed class FallbackChatClient : IChatClient
                             // Updates that are already there need no timer; the first wait arms it.
                             if (!armed && !next.IsCompleted)
                             {
-                                Arm(call, source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attemptStart);
+                                Arm(call, attempt.Source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attempt.Start);
                                 armed = true;
                             }
 
@@ -246,7 +244,7 @@ public sealed class FallbackChatClient : IChatClient
                         }
                         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                         {
-                            failure = ClassifyException(ex, call, source, exchange, contentSeen);
+                            failure = ClassifyException(ex, call, attempt.Source, attempt.Exchange, contentSeen);
                             call.LastException = ex;
                             break;
                         }
@@ -274,7 +272,7 @@ public sealed class FallbackChatClient : IChatClient
                             // First content arrived: from here the attempt's total timeout applies.
                             if (armed)
                             {
-                                Arm(call, source, provider.AttemptTimeout, attemptStart);
+                                Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
                             }
                         }
 
@@ -329,7 +327,7 @@ public sealed class FallbackChatClient : IChatClient
 
                     if (failure is null)
                     {
-                        Succeed(call, provider, retry, attemptStart, activity);
+                        Succeed(call, provider, retry, attempt.Start, activity);
                         var trailer = new ChatResponseUpdate { AdditionalProperties = [] };
                         Annotate(trailer.AdditionalProperties, provider, call);
                         yield return trailer;
@@ -340,10 +338,10 @@ public sealed class FallbackChatClient : IChatClient
                 {
                     if (stream is not null)
                     {
-                        // Tear the provider's stream down before its source is reused.
-                        if (failure is not null && !source.IsCancellationRequested)
+                        // Tear the provider's stream down before its timeout source is reused.
+                        if (failure is not null && !attempt.Source.IsCancellationRequested)
                         {
-                            await source.CancelAsync().ConfigureAwait(false);
+                            await attempt.Source.CancelAsync().ConfigureAwait(false);
                         }
 
                         try
@@ -362,11 +360,11 @@ public sealed class FallbackChatClient : IChatClient
                 if (committed)
                 {
                     // Output already reached the caller: switching would duplicate it. Continuation is the streaming layer's job.
-                    RecordFailure(call, provider, retry, attemptStart, failure.Value);
+                    RecordFailure(call, provider, retry, attempt.Start, failure.Value);
                     throw StopWith(call, activity, failure.Value, outputCommitted: true);
                 }
 
-                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attemptStart, failure.Value).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt.Start, failure.Value).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;

@@ -14,8 +14,18 @@ internal sealed class AttemptTokenSourcePool
         _timeProvider = timeProvider;
     }
 
+    // One source per thread for the system clock: renting it costs no interlocked operation.
+    [ThreadStatic]
+    private static CancellationTokenSource? t_systemSource;
+
     public CancellationTokenSource Rent()
     {
+        if (_timeProvider == TimeProvider.System && t_systemSource is { } cached)
+        {
+            t_systemSource = null;
+            return cached;
+        }
+
         for (var i = 0; i < _slots.Length; i++)
         {
             var source = Interlocked.Exchange(ref _slots[i], null);
@@ -34,6 +44,12 @@ internal sealed class AttemptTokenSourcePool
         if (!source.TryReset())
         {
             source.Dispose();
+            return;
+        }
+
+        if (_timeProvider == TimeProvider.System && t_systemSource is null)
+        {
+            t_systemSource = source;
             return;
         }
 

@@ -29,10 +29,14 @@ internal sealed class FailureClassifier
     private readonly string[] _refusalPhrases;
     private readonly int _longestRefusalPhrase;
 
+    // The first letters of the phrases, both cases: most answers are cleared by one lookup.
+    private readonly System.Buffers.SearchValues<char> _refusalOpenings;
+
     public FailureClassifier(IEnumerable<string> refusalPhrases)
     {
         _refusalPhrases = refusalPhrases.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim()).ToArray();
         _longestRefusalPhrase = _refusalPhrases.Length == 0 ? 0 : _refusalPhrases.Max(p => p.Length);
+        _refusalOpenings = System.Buffers.SearchValues.Create(string.Concat(_refusalPhrases.Select(p => $"{char.ToLowerInvariant(p[0])}{char.ToUpperInvariant(p[0])}")));
     }
 
     /// <summary>Gets how many characters of text are enough to decide whether an answer opens with a refusal.</summary>
@@ -151,6 +155,11 @@ internal sealed class FailureClassifier
     public bool OpensWithRefusal(ReadOnlySpan<char> text)
     {
         text = text.TrimStart();
+        if (text.IsEmpty || !_refusalOpenings.Contains(text[0]))
+        {
+            return false;
+        }
+
         foreach (var phrase in _refusalPhrases)
         {
             if (text.StartsWith(phrase, StringComparison.OrdinalIgnoreCase))

@@ -15,7 +15,7 @@ internal sealed class FallbackCall
         Deadline = deadline;
     }
 
-    public List<FallbackAttempt> Attempts { get; } = new(2);
+    public List<FallbackAttempt> Attempts { get; } = new(1);
 
     public int RetryBudget { get; set; }
 
