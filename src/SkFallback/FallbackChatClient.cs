@@ -120,11 +120,12 @@ public sealed class FallbackChatClient : IChatClient
                 var attempt = BeginAttempt(call, provider);
                 if (attempt.DeadlinePassed)
                 {
-                    EndAttempt(attempt);
+                    EndAttempt(attempt, armed: false);
                     throw Exhausted(call, activity, deadline: true);
                 }
 
                 FailureClassification failure;
+                var armed = false;
                 try
                 {
                     var pending = provider.Client.GetResponseAsync(messages, providerOptions, attempt.Source.Token);
@@ -133,6 +134,7 @@ public sealed class FallbackChatClient : IChatClient
                     if (!pending.IsCompleted)
                     {
                         Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
+                        armed = true;
                     }
 
                     var response = await pending.ConfigureAwait(false);
@@ -147,7 +149,7 @@ public sealed class FallbackChatClient : IChatClient
                     if (verdict == FailureKind.None)
                     {
                         Succeed(call, provider, retry, attempt.Start, activity);
-                        Annotate(response.AdditionalProperties ??= [], provider, call);
+                        Annotate(response, provider, call);
                         return response;
                     }
 
@@ -160,7 +162,7 @@ public sealed class FallbackChatClient : IChatClient
                 }
                 finally
                 {
-                    EndAttempt(attempt);
+                    EndAttempt(attempt, armed);
                 }
 
                 var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt.Start, failure).ConfigureAwait(false);
@@ -211,7 +213,7 @@ public sealed class FallbackChatClient : IChatClient
                 var attempt = BeginAttempt(call, provider);
                 if (attempt.DeadlinePassed)
                 {
-                    EndAttempt(attempt);
+                    EndAttempt(attempt, armed: false);
                     throw Exhausted(call, activity, deadline: true);
                 }
 
@@ -328,8 +330,8 @@ public sealed class FallbackChatClient : IChatClient
                     if (failure is null)
                     {
                         Succeed(call, provider, retry, attempt.Start, activity);
-                        var trailer = new ChatResponseUpdate { AdditionalProperties = [] };
-                        Annotate(trailer.AdditionalProperties, provider, call);
+                        var trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
+                        trailer.AdditionalProperties[FallbackMetadataKeys.Attempts] = call.Attempts;
                         yield return trailer;
                         yield break;
                     }
@@ -354,7 +356,7 @@ public sealed class FallbackChatClient : IChatClient
                         }
                     }
 
-                    EndAttempt(attempt);
+                    EndAttempt(attempt, armed);
                 }
 
                 if (committed)
@@ -483,11 +485,11 @@ public sealed class FallbackChatClient : IChatClient
         source.CancelAfter(call.Bound(left, remaining));
     }
 
-    private void EndAttempt(AttemptScope attempt)
+    private void EndAttempt(AttemptScope attempt, bool armed)
     {
         EndExchange(attempt.Exchange);
         attempt.Registration.Dispose();
-        _tokenSources.Return(attempt.Source);
+        _tokenSources.Return(attempt.Source, armed);
     }
 
     /// <summary>The chain position of the provider tried at <paramref name="step"/>: the preferred one first, then the rest in order.</summary>
@@ -570,6 +572,20 @@ public sealed class FallbackChatClient : IChatClient
         properties[FallbackMetadataKeys.Provider] = provider.Name;
         properties[FallbackMetadataKeys.Model] = provider.Model;
         properties[FallbackMetadataKeys.Attempts] = call.Attempts;
+    }
+
+    private static void Annotate(ChatResponse response, ChainProvider provider, FallbackCall call)
+    {
+        if (response.AdditionalProperties is { } existing)
+        {
+            Annotate(existing, provider, call);
+            return;
+        }
+
+        // Copying the provider's prepared entries skips hashing two of the three keys.
+        var properties = new AdditionalPropertiesDictionary(provider.MetadataTemplate);
+        properties[FallbackMetadataKeys.Attempts] = call.Attempts;
+        response.AdditionalProperties = properties;
     }
 
     private static Activity? StartActivity(bool streaming)

@@ -39,9 +39,10 @@ internal sealed class AttemptTokenSourcePool
         return new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
     }
 
-    public void Return(CancellationTokenSource source)
+    /// <summary>Takes a source back; one whose timer was never armed and that never fired needs no reset.</summary>
+    public void Return(CancellationTokenSource source, bool armed = true)
     {
-        if (!source.TryReset())
+        if (source.IsCancellationRequested || (armed && !source.TryReset()))
         {
             source.Dispose();
             return;

@@ -31,7 +31,16 @@ internal sealed class ChainProvider : IDisposable
         FirstTokenTimeout = firstTokenTimeout;
         MaxRetries = maxRetries;
         ContextWindow = contextWindow;
+        MetadataTemplate = new(3, StringComparer.OrdinalIgnoreCase)
+        {
+            [FallbackMetadataKeys.Provider] = name,
+            [FallbackMetadataKeys.Model] = model,
+            [FallbackMetadataKeys.Attempts] = null,
+        };
     }
+
+    /// <summary>Gets the response metadata this provider's answers start from (the attempts are filled in per call).</summary>
+    public Dictionary<string, object?> MetadataTemplate { get; }
 
     public string Name { get; }
 
