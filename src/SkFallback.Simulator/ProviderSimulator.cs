@@ -50,7 +50,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
     {
         options ??= new SimulatorOptions();
         options.Validate();
-        var state = new SimulatorState(options, TimeProvider.System);
+        var state = new SimulatorState(options, options.TimeProvider);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
@@ -110,7 +110,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
         return _state.Composer.Words(modelId, lastUserMessage);
     }
 
-    /// <summary>Replaces model scripts from a JSON document <c>{"models":{"id":{"then":[...],"always":{...}}}}</c>.</summary>
+    /// <summary>Replaces model scripts from a JSON document <c>{"models":{"id":{"then":[...],"always":{...},"rateLimits":{...}}}}</c>.</summary>
     /// <param name="json">The document.</param>
     /// <exception cref="FormatException">The document is not a valid script.</exception>
     public void LoadScript(string json)

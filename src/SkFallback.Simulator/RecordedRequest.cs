@@ -8,7 +8,7 @@ namespace SkFallback.Simulator;
 /// <param name="Wire">The wire format of the request.</param>
 /// <param name="Model">The requested model id (empty when the body could not be read).</param>
 /// <param name="Stream">Whether the request asked for a streamed response.</param>
-/// <param name="BehaviorName">The <see cref="SimulatedBehavior.Name"/> applied (or <c>unauthorized</c>, <c>context_length_exceeded</c>, <c>invalid_json</c>).</param>
+/// <param name="BehaviorName">The <see cref="SimulatedBehavior.Name"/> applied (or <c>unauthorized</c>, <c>context_length_exceeded</c>, <c>invalid_json</c>, or <c>rate_limited_bucket</c> when a rate-limited model's buckets refused it).</param>
 /// <param name="StatusCode">The HTTP status sent; 0 while nothing was sent or when the connection was dropped before a status line.</param>
 /// <param name="LastUserMessage">The text of the last user message that carries text, if any.</param>
 /// <param name="MessageCount">The number of messages in the request (system prompt fields not counted).</param>

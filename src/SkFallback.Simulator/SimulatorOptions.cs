@@ -23,6 +23,13 @@ public sealed class SimulatorOptions
     /// <value>Defaults to <see cref="LatencyProfile.None"/>.</value>
     public LatencyProfile DefaultLatency { get; set; } = LatencyProfile.None;
 
+    /// <summary>
+    /// Gets or sets the clock of the simulator: request timestamps, <c>created</c> fields, rate-limit bucket refills and
+    /// the reset times in rate-limit headers. Latency delays (<see cref="LatencyProfile"/>) always use real time.
+    /// </summary>
+    /// <value>Defaults to <see cref="TimeProvider.System"/>; tests pass a <c>FakeTimeProvider</c> to refill buckets without waiting.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     internal void Validate()
     {
         if (Port is < 0 or > 65535)
@@ -35,6 +42,7 @@ public sealed class SimulatorOptions
             throw new ArgumentOutOfRangeException(nameof(ReplyWords), ReplyWords, "SimulatorOptions.ReplyWords must be between 1 and 10000.");
         }
 
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         ArgumentNullException.ThrowIfNull(DefaultLatency, nameof(DefaultLatency));
         if (DefaultLatency.Jitter is < 0 or > 1)
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using SkFallback.Simulator.Content;
+using SkFallback.Simulator.RateLimiting;
 using SkFallback.Simulator.Scripting;
 using SkFallback.Simulator.Server;
 
@@ -26,6 +27,7 @@ internal sealed class AnthropicWire(TimeProvider timeProvider) : ChatWire
         var behavior = error.Behavior;
         (int status, string type, string message) = behavior.Kind switch
         {
+            BehaviorKind.RateLimited when error.RateLimits?.Refusal is { } refusal => (429, "rate_limit_error", RefusalMessage(refusal)),
             BehaviorKind.RateLimited => (429, "rate_limit_error",
                 "This request would exceed the rate limit for your organization of 50 requests per minute. Please reduce the request rate or try again later."),
             BehaviorKind.ServerError when behavior.StatusCode == 529 => (529, "overloaded_error", "Overloaded"),
@@ -43,13 +45,51 @@ internal sealed class AnthropicWire(TimeProvider timeProvider) : ChatWire
             var headers = context.Response.Headers;
             var reset = timeProvider.GetUtcNow() + behavior.RetryAfter;
             headers["retry-after"] = ((long)Math.Ceiling(behavior.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            headers["anthropic-ratelimit-requests-limit"] = "50";
-            headers["anthropic-ratelimit-requests-remaining"] = "0";
-            headers["anthropic-ratelimit-requests-reset"] = reset.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            if (error.RateLimits is null)
+            {
+                // A model without rate limits still answers a scripted 429 with plausible headers.
+                headers["anthropic-ratelimit-requests-limit"] = "50";
+                headers["anthropic-ratelimit-requests-remaining"] = "0";
+                headers["anthropic-ratelimit-requests-reset"] = reset.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            }
         }
 
         return WriteErrorBodyAsync(context, status, type, message, cancellationToken);
     }
+
+    /// <summary>
+    /// The <c>anthropic-ratelimit-*</c> headers of Anthropic's rate-limits page: requests, tokens, and the
+    /// input-tokens and output-tokens variants, each with limit, remaining, and reset as the RFC 3339 time the bucket
+    /// is fully replenished. The simulator has one tokens bucket (prompt plus maximum output), so the input and
+    /// output variants report that same bucket. Remaining tokens are exact, not rounded to the thousand.
+    /// </summary>
+    public override void WriteRateLimitHeaders(IHeaderDictionary headers, RateLimitStatus status)
+    {
+        var requestsReset = Rfc3339(status.Now + status.RequestsUntilFull);
+        var tokensReset = Rfc3339(status.Now + status.TokensUntilFull);
+        var tokensLimit = status.TokensLimit.ToString(CultureInfo.InvariantCulture);
+        var tokensRemaining = status.TokensRemaining.ToString(CultureInfo.InvariantCulture);
+        headers["anthropic-ratelimit-requests-limit"] = status.RequestsLimit.ToString(CultureInfo.InvariantCulture);
+        headers["anthropic-ratelimit-requests-remaining"] = status.RequestsRemaining.ToString(CultureInfo.InvariantCulture);
+        headers["anthropic-ratelimit-requests-reset"] = requestsReset;
+        foreach (var family in TokenHeaderFamilies)
+        {
+            headers[family + "-limit"] = tokensLimit;
+            headers[family + "-remaining"] = tokensRemaining;
+            headers[family + "-reset"] = tokensReset;
+        }
+    }
+
+    /// <summary>An RFC 3339 UTC time in whole seconds, as Anthropic sends them, rounded up so the bucket is full by then.</summary>
+    internal static string Rfc3339(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks;
+        var whole = (ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;
+        return new DateTimeOffset(whole, TimeSpan.Zero).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    }
+
+    private static readonly string[] TokenHeaderFamilies =
+        ["anthropic-ratelimit-tokens", "anthropic-ratelimit-input-tokens", "anthropic-ratelimit-output-tokens"];
 
     public override Task WriteInvalidRequestAsync(HttpContext context, string message, CancellationToken cancellationToken) =>
         WriteErrorBodyAsync(context, 400, "invalid_request_error", message, cancellationToken);
@@ -111,6 +151,12 @@ internal sealed class AnthropicWire(TimeProvider timeProvider) : ChatWire
         ["output_tokens"] = outputTokens,
         ["service_tier"] = "standard",
     };
+
+    private static string RefusalMessage(RateLimitRefusal refusal) => refusal.OnTokens
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"This request would exceed your organization's rate limit of {refusal.Limit:N0} tokens per minute. For details, refer to: https://docs.anthropic.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"This request would exceed your organization's rate limit of {refusal.Limit:N0} requests per minute. For details, refer to: https://docs.anthropic.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the request rate or try again later.");
 
     private static Task WriteErrorBodyAsync(HttpContext context, int status, string type, string message, CancellationToken cancellationToken)
     {

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using System.Text;
 using SkFallback.Simulator.Content;
+using SkFallback.Simulator.RateLimiting;
 using SkFallback.Simulator.Scripting;
 using SkFallback.Simulator.Server;
 
@@ -26,6 +28,8 @@ internal sealed class OpenAIWire : ChatWire
         var headers = context.Response.Headers;
         (int status, string message, string type, string? param, string? code) = behavior.Kind switch
         {
+            BehaviorKind.RateLimited when error.RateLimits?.Refusal is { } refusal => (429, RefusalMessage(error.Model, refusal),
+                refusal.OnTokens ? "tokens" : "requests", null, "rate_limit_exceeded"),
             BehaviorKind.RateLimited => (429,
                 $"Rate limit reached for requests per min (RPM) on model {error.Model}: Limit 60, Used 60, Requested 1. Please try again in {Math.Ceiling(behavior.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture)}s.",
                 "requests", null, "rate_limit_exceeded"),
@@ -49,12 +53,65 @@ internal sealed class OpenAIWire : ChatWire
             var seconds = (long)Math.Ceiling(behavior.RetryAfter.TotalSeconds);
             headers["retry-after"] = seconds.ToString(CultureInfo.InvariantCulture);
             headers["retry-after-ms"] = ((long)Math.Ceiling(behavior.RetryAfter.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-limit-requests"] = "60";
-            headers["x-ratelimit-remaining-requests"] = "0";
-            headers["x-ratelimit-reset-requests"] = behavior.RetryAfter.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+            if (error.RateLimits is null)
+            {
+                // A model without rate limits still answers a scripted 429 with plausible headers.
+                headers["x-ratelimit-limit-requests"] = "60";
+                headers["x-ratelimit-remaining-requests"] = "0";
+                headers["x-ratelimit-reset-requests"] = behavior.RetryAfter.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+            }
         }
 
         return WriteErrorBodyAsync(context, status, message, type, param, code, cancellationToken);
+    }
+
+    /// <summary>
+    /// The six <c>x-ratelimit-*</c> headers of OpenAI's rate-limits guide: limits, remaining, and resets as the time
+    /// until the bucket is back to its initial (full) state, written as durations such as <c>20ms</c>, <c>1.5s</c>, <c>6m0s</c>.
+    /// </summary>
+    public override void WriteRateLimitHeaders(IHeaderDictionary headers, RateLimitStatus status)
+    {
+        headers["x-ratelimit-limit-requests"] = status.RequestsLimit.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-limit-tokens"] = status.TokensLimit.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-remaining-requests"] = status.RequestsRemaining.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-remaining-tokens"] = status.TokensRemaining.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-reset-requests"] = Duration(status.RequestsUntilFull);
+        headers["x-ratelimit-reset-tokens"] = Duration(status.TokensUntilFull);
+    }
+
+    /// <summary>
+    /// A duration as OpenAI writes it in reset headers and 429 messages (Go's notation): whole milliseconds below a
+    /// second (<c>20ms</c>), otherwise hours, minutes and seconds with up to three decimals (<c>1.5s</c>, <c>6m0s</c>).
+    /// Rounded up to the millisecond, so a client that waits that long finds the bucket refilled.
+    /// </summary>
+    internal static string Duration(TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            return "0s";
+        }
+
+        var milliseconds = (value.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+        if (milliseconds < 1000)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{milliseconds}ms");
+        }
+
+        var builder = new StringBuilder();
+        var hours = milliseconds / 3_600_000;
+        var minutes = milliseconds / 60_000 % 60;
+        if (hours > 0)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"{hours}h");
+        }
+
+        if (hours > 0 || minutes > 0)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"{minutes}m");
+        }
+
+        var seconds = milliseconds % 60_000 / 1000m;
+        return builder.Append(seconds.ToString("0.###", CultureInfo.InvariantCulture)).Append('s').ToString();
     }
 
     public override Task WriteInvalidRequestAsync(HttpContext context, string message, CancellationToken cancellationToken) =>
@@ -119,6 +176,16 @@ internal sealed class OpenAIWire : ChatWire
         ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = 0, ["audio_tokens"] = 0 },
         ["completion_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 0, ["audio_tokens"] = 0, ["accepted_prediction_tokens"] = 0, ["rejected_prediction_tokens"] = 0 },
     };
+
+    private static string RefusalMessage(string model, RateLimitRefusal refusal)
+    {
+        var unit = refusal.OnTokens ? "tokens per min (TPM)" : "requests per min (RPM)";
+        return refusal.ExceedsLimit
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"Request too large for {model} in organization org-simulator on {unit}: Limit {refusal.Limit}, Requested {refusal.Requested}. The input or output tokens must be reduced in order to run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Rate limit reached for {model} in organization org-simulator on {unit}: Limit {refusal.Limit}, Used {refusal.Limit - refusal.Remaining}, Requested {refusal.Requested}. Please try again in {Duration(refusal.RetryAfter)}. Visit https://platform.openai.com/account/rate-limits to learn more.");
+    }
 
     private static string ServerErrorMessage(int status) => status switch
     {

@@ -1,20 +1,27 @@
+using SkFallback.Simulator.RateLimiting;
 using SkFallback.Simulator.Scripting;
 
 namespace SkFallback.Simulator;
 
 /// <summary>
 /// The script of one simulated model id: a queue of behaviours consumed one per request, a default behaviour
-/// once the queue is empty, latency and context window. Thread-safe; methods return the script for chaining.
+/// once the queue is empty, latency, context window and rate limits. Thread-safe; methods return the script for chaining.
 /// </summary>
 public sealed class ModelScript
 {
     private readonly Lock _gate = new();
+    private readonly TimeProvider _timeProvider;
     private readonly Queue<SimulatedBehavior> _queue = new();
     private SimulatedBehavior _always = SimulatedBehavior.Ok();
     private LatencyProfile? _latency;
     private int? _contextWindow;
+    private RateLimitBuckets? _rateLimits;
 
-    internal ModelScript(string modelId) => ModelId = modelId;
+    internal ModelScript(string modelId, TimeProvider timeProvider)
+    {
+        ModelId = modelId;
+        _timeProvider = timeProvider;
+    }
 
     /// <summary>Gets the model id this script belongs to.</summary>
     public string ModelId { get; }
@@ -85,6 +92,69 @@ public sealed class ModelScript
         return this;
     }
 
+    /// <summary>
+    /// Gives this model a requests bucket and a tokens bucket, both full, refilled continuously at a sixtieth of their
+    /// limit per second on <see cref="SimulatorOptions.TimeProvider"/>. Every response then carries the wire's
+    /// rate-limit headers (<c>x-ratelimit-*</c> on OpenAI, <c>anthropic-ratelimit-*</c> on Anthropic), and a request the
+    /// buckets cannot cover gets the wire's 429 with <c>retry-after</c>, recorded as <c>rate_limited_bucket</c>.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// A request costs one request and its estimated prompt tokens plus its maximum output tokens
+    /// (<c>max_completion_tokens</c> or <c>max_tokens</c>; the length of the reply when the request sets none).
+    /// A refused request takes nothing; a 429 advertises the wait until both buckets hold enough.
+    /// </para>
+    /// <para>
+    /// A scripted fault (an error status, <see cref="SimulatedBehavior.Hang"/>, <see cref="SimulatedBehavior.ConnectionReset"/>)
+    /// and the context-window check take precedence over the buckets and take nothing from them: the provider
+    /// refused or broke before doing the work. Behaviours that answer 200 (including drops, stalls and truncations
+    /// mid-reply) go through the buckets; when refused, they stay queued for the next request.
+    /// </para>
+    /// <para>Calling this again refills both buckets to the new limits.</para>
+    /// </remarks>
+    /// <param name="requestsPerMinute">The requests limit (at least 1).</param>
+    /// <param name="tokensPerMinute">The tokens limit (at least 1).</param>
+    /// <returns>This script.</returns>
+    public ModelScript WithRateLimits(int requestsPerMinute, int tokensPerMinute)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(requestsPerMinute, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokensPerMinute, 1);
+        lock (_gate)
+        {
+            _rateLimits = new RateLimitBuckets(requestsPerMinute, tokensPerMinute, _timeProvider.GetUtcNow());
+        }
+
+        return this;
+    }
+
+    /// <summary>Sets how many tokens the tokens bucket holds now; it refills from there.</summary>
+    /// <param name="tokens">The level, from 0 to the tokens-per-minute limit.</param>
+    /// <returns>This script.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="WithRateLimits"/> was not called.</exception>
+    public ModelScript WithRemainingTokens(int tokens)
+    {
+        lock (_gate)
+        {
+            RequireRateLimits().SetRemainingTokens(tokens, _timeProvider.GetUtcNow());
+        }
+
+        return this;
+    }
+
+    /// <summary>Sets how many requests the requests bucket holds now; it refills from there.</summary>
+    /// <param name="requests">The level, from 0 to the requests-per-minute limit.</param>
+    /// <returns>This script.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="WithRateLimits"/> was not called.</exception>
+    public ModelScript WithRemainingRequests(int requests)
+    {
+        lock (_gate)
+        {
+            RequireRateLimits().SetRemainingRequests(requests, _timeProvider.GetUtcNow());
+        }
+
+        return this;
+    }
+
     internal LatencyProfile? Latency
     {
         get
@@ -107,13 +177,60 @@ public sealed class ModelScript
         }
     }
 
-    internal SimulatedBehavior Next()
+    /// <summary>
+    /// Takes the next behaviour and, for a rate-limited model, admits it through the buckets in the same step, so
+    /// concurrent requests see one consistent order. See <see cref="WithRateLimits"/> for what is charged.
+    /// </summary>
+    /// <param name="tokenCost">The tokens a behaviour would cost; called only when the buckets are consulted.</param>
+    internal ScriptDecision Next(Func<SimulatedBehavior, long> tokenCost)
     {
         lock (_gate)
         {
-            return _queue.TryDequeue(out var next) ? next : _always;
+            var queued = _queue.TryPeek(out var next);
+            next ??= _always;
+            if (_rateLimits is null)
+            {
+                Dequeue(queued);
+                return new ScriptDecision(next, null);
+            }
+
+            var now = _timeProvider.GetUtcNow();
+            if (next.IsFault)
+            {
+                Dequeue(queued);
+                return new ScriptDecision(next, _rateLimits.Peek(now));
+            }
+
+            var status = _rateLimits.TryTake(tokenCost(next), now);
+            if (status.Refusal is { } refusal)
+            {
+                return new ScriptDecision(SimulatedBehavior.RateLimitedByBucket(refusal.RetryAfter), status);
+            }
+
+            Dequeue(queued);
+            return new ScriptDecision(next, status);
         }
     }
+
+    /// <summary>The current bucket levels without taking anything; <see langword="null"/> without rate limits.</summary>
+    internal RateLimitStatus? PeekRateLimits()
+    {
+        lock (_gate)
+        {
+            return _rateLimits?.Peek(_timeProvider.GetUtcNow());
+        }
+    }
+
+    private void Dequeue(bool queued)
+    {
+        if (queued)
+        {
+            _queue.Dequeue();
+        }
+    }
+
+    private RateLimitBuckets RequireRateLimits() =>
+        _rateLimits ?? throw new InvalidOperationException($"Model '{ModelId}' has no rate limits: call WithRateLimits before setting a bucket level.");
 
     /// <summary>Clears the queue and restores the defaults; used when a JSON script replaces this one.</summary>
     internal void Clear()
@@ -124,6 +241,7 @@ public sealed class ModelScript
             _always = SimulatedBehavior.Ok();
             _latency = null;
             _contextWindow = null;
+            _rateLimits = null;
         }
     }
 }

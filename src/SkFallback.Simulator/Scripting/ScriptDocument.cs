@@ -8,7 +8,9 @@ namespace SkFallback.Simulator.Scripting;
 /// <summary>
 /// Reads scripts written as JSON (admin endpoint and CLI file):
 /// <c>{"then":[{"kind":"rate_limited","retryAfterSeconds":2,"times":1}],"always":{"kind":"ok"},
-/// "latency":{"ttftMs":200,"tokensPerSecond":40,"jitter":0.2},"contextWindow":8000}</c>;
+/// "latency":{"ttftMs":200,"tokensPerSecond":40,"jitter":0.2},"contextWindow":8000,
+/// "rateLimits":{"requestsPerMinute":60,"tokensPerMinute":10000,"remainingTokens":500,"remainingRequests":60}}</c>
+/// (the two <c>remaining</c> levels are optional; the buckets start full);
 /// a file holds <c>{"models":{"model-id":{...}}}</c>.
 /// </summary>
 internal static class ScriptDocument
@@ -56,6 +58,12 @@ internal static class ScriptDocument
                 Number(latencyNode["jitter"]) ?? 0)
             : null;
         var window = JsonText.Int(script["contextWindow"]);
+        var rateLimits = script["rateLimits"] switch
+        {
+            null => ((int, int, int?, int?)?)null,
+            JsonObject limitsNode => ReadRateLimits(limitsNode),
+            _ => throw new FormatException("\"rateLimits\" must be an object {\"requestsPerMinute\":n,\"tokensPerMinute\":n}."),
+        };
 
         target.Clear();
         foreach (var (behavior, times) in queue)
@@ -77,6 +85,36 @@ internal static class ScriptDocument
         {
             target.WithContextWindow(tokens);
         }
+
+        if (rateLimits is { } limits)
+        {
+            var (requestsPerMinute, tokensPerMinute, remainingTokens, remainingRequests) = limits;
+            target.WithRateLimits(requestsPerMinute, tokensPerMinute);
+            if (remainingTokens is { } tokensLeft)
+            {
+                target.WithRemainingTokens(tokensLeft);
+            }
+
+            if (remainingRequests is { } requestsLeft)
+            {
+                target.WithRemainingRequests(requestsLeft);
+            }
+        }
+    }
+
+    /// <summary>Reads and range-checks <c>rateLimits</c> before the script is cleared, so a bad one changes nothing.</summary>
+    private static (int RequestsPerMinute, int TokensPerMinute, int? RemainingTokens, int? RemainingRequests) ReadRateLimits(JsonObject limits)
+    {
+        var requestsPerMinute = Required(limits, "requestsPerMinute", 1, int.MaxValue);
+        var tokensPerMinute = Required(limits, "tokensPerMinute", 1, int.MaxValue);
+        int? remainingTokens = limits["remainingTokens"] is null ? null : Required(limits, "remainingTokens", 0, tokensPerMinute);
+        int? remainingRequests = limits["remainingRequests"] is null ? null : Required(limits, "remainingRequests", 0, requestsPerMinute);
+        return (requestsPerMinute, tokensPerMinute, remainingTokens, remainingRequests);
+
+        static int Required(JsonObject limits, string key, int min, int max) =>
+            JsonText.Int(limits[key]) is { } value && value >= min && value <= max
+                ? value
+                : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"\"rateLimits.{key}\" must be an integer from {min} to {max}."));
     }
 
     public static SimulatedBehavior ReadBehavior(JsonNode? node)

@@ -34,6 +34,11 @@ public sealed record SimulatedBehavior
 
     internal TimeSpan? Duration { get; private init; }
 
+    /// <summary>Gets whether the provider refuses or breaks before doing any work (so no rate-limit bucket is charged).</summary>
+    internal bool IsFault => Kind is BehaviorKind.RateLimited or BehaviorKind.ServerError or BehaviorKind.Hang
+        or BehaviorKind.ConnectionReset or BehaviorKind.RefusalError or BehaviorKind.ContextLengthExceeded
+        or BehaviorKind.BadRequest or BehaviorKind.Unauthorized;
+
     /// <summary>A normal reply: the deterministic words of <see cref="ProviderSimulator.ExpectedReply"/>.</summary>
     /// <returns>The behaviour.</returns>
     public static SimulatedBehavior Ok() => new(BehaviorKind.Ok, "ok");
@@ -74,6 +79,10 @@ public sealed record SimulatedBehavior
         ArgumentOutOfRangeException.ThrowIfLessThan(retryAfter, TimeSpan.Zero);
         return new(BehaviorKind.RateLimited, "rate_limited") { RetryAfter = retryAfter };
     }
+
+    /// <summary>The 429 a rate-limited model's buckets answer when they cannot cover a request (not scriptable).</summary>
+    internal static SimulatedBehavior RateLimitedByBucket(TimeSpan retryAfter) =>
+        new(BehaviorKind.RateLimited, "rate_limited_bucket") { RetryAfter = retryAfter };
 
     /// <summary>A server error with the given 5xx status (500, 502, 503, 504; 529 is Anthropic's overloaded).</summary>
     /// <param name="statusCode">The status code, 500 to 599.</param>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using SkFallback.Simulator.Content;
+using SkFallback.Simulator.RateLimiting;
 using SkFallback.Simulator.Scripting;
 
 namespace SkFallback.Simulator.Server;
@@ -69,19 +70,32 @@ internal sealed class ChatRequestHandler(SimulatorState state)
     {
         ModelScript? script = null;
         SimulatedBehavior behavior;
+        RateLimitStatus? rateLimits = null;
         if (!state.IsAuthorized(context.Request))
         {
+            // No key, no account: real providers send no rate-limit headers with this 401.
             behavior = SimulatedBehavior.Unauthorized();
         }
         else
         {
             script = state.Script(request.Model);
-            behavior = script.ContextWindow is { } window && request.PromptTokens > window
-                ? SimulatedBehavior.ContextLengthExceeded()
-                : script.Next();
+            if (script.ContextWindow is { } window && request.PromptTokens > window)
+            {
+                behavior = SimulatedBehavior.ContextLengthExceeded();
+                rateLimits = script.PeekRateLimits();
+            }
+            else
+            {
+                (behavior, rateLimits) = script.Next(next => TokenCost(wire, request, next, entry.Sequence));
+            }
         }
 
         entry.BehaviorName = behavior.Name;
+        if (rateLimits is not null)
+        {
+            wire.WriteRateLimitHeaders(context.Response.Headers, rateLimits);
+        }
+
         var pacer = new TokenPacer(script?.Latency ?? state.Options.DefaultLatency, state.Options.Seed, entry.Sequence);
         switch (behavior.Kind)
         {
@@ -90,7 +104,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 await pacer.FirstTokenAsync(cancellationToken).ConfigureAwait(false);
                 var contextWindow = script?.ContextWindow ?? wire.DefaultContextWindow;
                 var promptTokens = request.PromptTokens > contextWindow ? request.PromptTokens : contextWindow + request.PromptTokens;
-                await wire.WriteErrorAsync(context, new SimulatedError(behavior, request.Model, promptTokens, contextWindow), cancellationToken).ConfigureAwait(false);
+                await wire.WriteErrorAsync(context, new SimulatedError(behavior, request.Model, promptTokens, contextWindow, rateLimits), cancellationToken).ConfigureAwait(false);
                 return;
             case BehaviorKind.Hang:
                 entry.Dropped = true;
@@ -113,6 +127,16 @@ internal sealed class ChatRequestHandler(SimulatorState state)
 
                 return;
         }
+    }
+
+    /// <summary>
+    /// What a request charges a tokens bucket: the estimated prompt plus the most it may generate, as providers
+    /// estimate before generating (the reply's own length when the request sets no maximum).
+    /// </summary>
+    private long TokenCost(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence)
+    {
+        var output = request.MaxTokens is { } max && max >= 0 ? max : BuildPlan(wire, request, behavior, sequence).CompletionTokens;
+        return (long)request.PromptTokens + output;
     }
 
     private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence)

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using SkFallback.Simulator.Content;
+using SkFallback.Simulator.RateLimiting;
 
 namespace SkFallback.Simulator.Server;
 
@@ -20,6 +21,9 @@ internal abstract class ChatWire
 
     /// <summary>Sets status, headers and body of an error; the caller records the status.</summary>
     public abstract Task WriteErrorAsync(HttpContext context, SimulatedError error, CancellationToken cancellationToken);
+
+    /// <summary>Sets this wire's rate-limit headers (not <c>retry-after</c>) from a rate-limited model's levels.</summary>
+    public abstract void WriteRateLimitHeaders(IHeaderDictionary headers, RateLimitStatus status);
 
     /// <summary>Writes a minimal error for a request the simulator cannot read at all.</summary>
     public abstract Task WriteInvalidRequestAsync(HttpContext context, string message, CancellationToken cancellationToken);

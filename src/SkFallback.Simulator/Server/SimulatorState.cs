@@ -29,7 +29,7 @@ internal sealed class SimulatorState : IDisposable
     /// <summary>Cancelled when the simulator stops, so hanging and stalled responses end with it.</summary>
     public CancellationToken Stopping => _stopping.Token;
 
-    public ModelScript Script(string modelId) => _scripts.GetOrAdd(modelId, static id => new ModelScript(id));
+    public ModelScript Script(string modelId) => _scripts.GetOrAdd(modelId, static (id, time) => new ModelScript(id, time), TimeProvider);
 
     public IReadOnlyList<string> ModelIds()
     {
