@@ -9,6 +9,10 @@ internal sealed class RateLimitBuckets(int requestsPerMinute, int tokensPerMinut
     private readonly TokenBucket _requests = new(requestsPerMinute, now);
     private readonly TokenBucket _tokens = new(tokensPerMinute, now);
 
+    public int RequestsPerMinute => _requests.Limit;
+
+    public int TokensPerMinute => _tokens.Limit;
+
     public void SetRemainingRequests(int requests, DateTimeOffset now)
     {
         _tokens.Refill(now);

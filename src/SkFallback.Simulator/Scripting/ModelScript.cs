@@ -131,11 +131,15 @@ public sealed class ModelScript
     /// <param name="tokens">The level, from 0 to the tokens-per-minute limit.</param>
     /// <returns>This script.</returns>
     /// <exception cref="InvalidOperationException"><see cref="WithRateLimits"/> was not called.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tokens"/> is negative or above the limit.</exception>
     public ModelScript WithRemainingTokens(int tokens)
     {
         lock (_gate)
         {
-            RequireRateLimits().SetRemainingTokens(tokens, _timeProvider.GetUtcNow());
+            var buckets = RequireRateLimits();
+            ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(tokens, buckets.TokensPerMinute);
+            buckets.SetRemainingTokens(tokens, _timeProvider.GetUtcNow());
         }
 
         return this;
@@ -145,11 +149,15 @@ public sealed class ModelScript
     /// <param name="requests">The level, from 0 to the requests-per-minute limit.</param>
     /// <returns>This script.</returns>
     /// <exception cref="InvalidOperationException"><see cref="WithRateLimits"/> was not called.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="requests"/> is negative or above the limit.</exception>
     public ModelScript WithRemainingRequests(int requests)
     {
         lock (_gate)
         {
-            RequireRateLimits().SetRemainingRequests(requests, _timeProvider.GetUtcNow());
+            var buckets = RequireRateLimits();
+            ArgumentOutOfRangeException.ThrowIfNegative(requests);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(requests, buckets.RequestsPerMinute);
+            buckets.SetRemainingRequests(requests, _timeProvider.GetUtcNow());
         }
 
         return this;
