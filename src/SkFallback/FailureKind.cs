@@ -53,4 +53,7 @@ public enum FailureKind
 
     /// <summary>Any other exception thrown by the provider client.</summary>
     Unknown,
+
+    /// <summary>The provider was not called because its circuit breaker is open (it is still tried last when nothing else is left).</summary>
+    CircuitOpen,
 }

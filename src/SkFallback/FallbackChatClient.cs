@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SkFallback.CircuitBreaking;
 using SkFallback.Diagnostics;
 using SkFallback.Providers;
 using SkFallback.Routing;
@@ -39,17 +40,21 @@ public sealed class FallbackChatClient : IChatClient
     private readonly TimeProvider _timeProvider;
     private readonly AttemptTokenSourcePool _tokenSources;
     private readonly ChatClientMetadata _metadata;
+    private readonly IProviderStateStore? _stateStore;
+    private readonly IDisposable? _subscription;
 
     /// <summary>Initializes a new instance of the <see cref="FallbackChatClient"/> class.</summary>
     /// <param name="options">The chain; validated here (an invalid chain throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming the key at fault).</param>
     /// <param name="providerFactories">Factories for provider kinds beyond the built-in OpenAI family (SkFallback.Anthropic is found automatically when deployed).</param>
     /// <param name="loggerFactory">The logger factory; none by default.</param>
     /// <param name="timeProvider">The clock for timeouts, backoff and cooldowns; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="stateStore">Shares breaker states and cooldowns with other replicas (for example SkFallback.Redis); none by default.</param>
     public FallbackChatClient(
         FallbackOptions options,
         IEnumerable<IProviderClientFactory>? providerFactories = null,
         ILoggerFactory? loggerFactory = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        IProviderStateStore? stateStore = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         FallbackOptionsValidator.ThrowIfInvalid(options);
@@ -87,6 +92,42 @@ public sealed class FallbackChatClient : IChatClient
         }
 
         _metadata = new ChatClientMetadata("skfallback", null, _providers[0].Model);
+        _stateStore = stateStore;
+        if (stateStore is not null)
+        {
+            var lease = options.CircuitBreaker.BreakDuration;
+            foreach (var provider in _providers)
+            {
+                if (provider.Breaker is { } breaker)
+                {
+                    breaker.ProbeGate = key => stateStore.TryAcquireProbe(key, lease);
+                }
+            }
+
+            _subscription = stateStore.Subscribe(ApplyShared);
+        }
+    }
+
+    /// <summary>Applies another replica's change to the local state of the provider it names.</summary>
+    private void ApplyShared(ProviderStateChange change)
+    {
+        if (_stateStore is null || string.Equals(change.Origin, _stateStore.ReplicaId, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        foreach (var provider in _providers)
+        {
+            if (string.Equals(provider.Key, change.ProviderKey, StringComparison.Ordinal))
+            {
+                if (change.CooldownUntil is { } cooldown)
+                {
+                    provider.CoolDownUntil(cooldown);
+                }
+
+                provider.Breaker?.Apply(change.State, change.OpenUntil);
+            }
+        }
     }
 
     /// <summary>Gets the names of the providers, in chain order.</summary>
@@ -105,22 +146,32 @@ public sealed class FallbackChatClient : IChatClient
         var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
 
         var preferred = PreferredIndex(ref options);
-        for (var step = 0; step < _providers.Length; step++)
+        ChainProvider[]? deferred = null;
+        var deferredCount = 0;
+        for (var step = 0; step < _providers.Length + deferredCount; step++)
         {
-            var index = Order(step, preferred);
-            var provider = _providers[index];
+            // Providers whose breaker is open are not lost: they are tried last, when nothing else is left.
+            var lastResort = step >= _providers.Length;
+            var provider = lastResort ? deferred![step - _providers.Length] : _providers[Order(step, preferred)];
             if (ShouldSkip(call, provider))
             {
+                continue;
+            }
+
+            var probe = false;
+            if (!lastResort && !Admit(call, provider, out probe))
+            {
+                (deferred ??= new ChainProvider[_providers.Length])[deferredCount++] = provider;
                 continue;
             }
 
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
-                var attempt = BeginAttempt(call, provider);
+                var attempt = BeginAttempt(call, provider, probe);
                 if (attempt.DeadlinePassed)
                 {
-                    EndAttempt(attempt, armed: false);
+                    EndAttempt(attempt, armed: false, abandoned: true);
                     throw Exhausted(call, activity, deadline: true);
                 }
 
@@ -148,7 +199,7 @@ public sealed class FallbackChatClient : IChatClient
 
                     if (verdict == FailureKind.None)
                     {
-                        Succeed(call, provider, retry, attempt.Start, activity);
+                        Succeed(call, provider, retry, attempt, activity);
                         Annotate(response, provider, call);
                         return response;
                     }
@@ -162,10 +213,10 @@ public sealed class FallbackChatClient : IChatClient
                 }
                 finally
                 {
-                    EndAttempt(attempt, armed);
+                    EndAttempt(attempt, armed, abandoned: cancellationToken.IsCancellationRequested);
                 }
 
-                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt.Start, failure).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt, failure).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -198,27 +249,37 @@ public sealed class FallbackChatClient : IChatClient
         var probeLength = detectRefusal ? _classifier.RefusalProbeLength : 0;
 
         var preferred = PreferredIndex(ref options);
-        for (var step = 0; step < _providers.Length; step++)
+        ChainProvider[]? deferred = null;
+        var deferredCount = 0;
+        for (var step = 0; step < _providers.Length + deferredCount; step++)
         {
-            var index = Order(step, preferred);
-            var provider = _providers[index];
+            // Providers whose breaker is open are not lost: they are tried last, when nothing else is left.
+            var lastResort = step >= _providers.Length;
+            var provider = lastResort ? deferred![step - _providers.Length] : _providers[Order(step, preferred)];
             if (ShouldSkip(call, provider))
             {
+                continue;
+            }
+
+            var probe = false;
+            if (!lastResort && !Admit(call, provider, out probe))
+            {
+                (deferred ??= new ChainProvider[_providers.Length])[deferredCount++] = provider;
                 continue;
             }
 
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
-                var attempt = BeginAttempt(call, provider);
+                var attempt = BeginAttempt(call, provider, probe);
                 if (attempt.DeadlinePassed)
                 {
-                    EndAttempt(attempt, armed: false);
+                    EndAttempt(attempt, armed: false, abandoned: true);
                     throw Exhausted(call, activity, deadline: true);
                 }
 
                 var armed = false;
-
+                var succeeded = false;
                 IAsyncEnumerator<ChatResponseUpdate>? stream = null;
                 var committed = false;
                 var contentSeen = false;
@@ -329,7 +390,8 @@ public sealed class FallbackChatClient : IChatClient
 
                     if (failure is null)
                     {
-                        Succeed(call, provider, retry, attempt.Start, activity);
+                        succeeded = true;
+                        Succeed(call, provider, retry, attempt, activity);
                         var trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
                         trailer.AdditionalProperties[FallbackMetadataKeys.Attempts] = call.Attempts;
                         yield return trailer;
@@ -356,17 +418,17 @@ public sealed class FallbackChatClient : IChatClient
                         }
                     }
 
-                    EndAttempt(attempt, armed);
+                    EndAttempt(attempt, armed, abandoned: failure is null && !succeeded);
                 }
 
                 if (committed)
                 {
                     // Output already reached the caller: switching would duplicate it. Continuation is the streaming layer's job.
-                    RecordFailure(call, provider, retry, attempt.Start, failure.Value);
+                    RecordFailure(call, provider, retry, attempt, failure.Value);
                     throw StopWith(call, activity, failure.Value, outputCommitted: true);
                 }
 
-                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt.Start, failure.Value).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt, failure.Value).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -404,6 +466,7 @@ public sealed class FallbackChatClient : IChatClient
     /// <inheritdoc />
     public void Dispose()
     {
+        _subscription?.Dispose();
         foreach (var provider in _providers)
         {
             provider.Dispose();
@@ -448,14 +511,14 @@ public sealed class FallbackChatClient : IChatClient
     /// Starts one attempt: a pooled timeout source linked to the caller's token, and the HTTP observation. The
     /// timer is armed only when the provider makes the call wait (<see cref="Arm"/>).
     /// </summary>
-    private AttemptScope BeginAttempt(FallbackCall call, ChainProvider provider)
+    private AttemptScope BeginAttempt(FallbackCall call, ChainProvider provider, bool probe)
     {
         var start = call.NextAttemptStart(out var first);
         var source = _tokenSources.Rent();
         var registration = call.CallerToken.CanBeCanceled
             ? call.CallerToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), source)
             : default;
-        return new AttemptScope(start, source, registration, BeginExchange(provider), DeadlinePassed: !first && call.DeadlinePassedAt(start));
+        return new AttemptScope(start, source, registration, BeginExchange(provider), DeadlinePassed: !first && call.DeadlinePassedAt(start), provider, probe);
     }
 
     /// <summary>Sets the attempt's timer to <paramref name="timeout"/> from the attempt's start, bounded by the chain's deadline.</summary>
@@ -485,8 +548,14 @@ public sealed class FallbackChatClient : IChatClient
         source.CancelAfter(call.Bound(left, remaining));
     }
 
-    private void EndAttempt(AttemptScope attempt, bool armed)
+    /// <summary>Ends an attempt; a probe that ended without an outcome (the caller left) hands the probe to the next caller.</summary>
+    private void EndAttempt(AttemptScope attempt, bool armed, bool abandoned)
     {
+        if (abandoned && attempt.Probe)
+        {
+            attempt.Provider.Breaker?.OnAbandoned(probe: true);
+        }
+
         EndExchange(attempt.Exchange);
         attempt.Registration.Dispose();
         _tokenSources.Return(attempt.Source, armed);
@@ -595,6 +664,21 @@ public sealed class FallbackChatClient : IChatClient
         return activity;
     }
 
+    /// <summary>Asks the provider's breaker for admission; an open breaker defers the provider to the end of the chain.</summary>
+    private static bool Admit(FallbackCall call, ChainProvider provider, out bool probe)
+    {
+        probe = false;
+        var breaker = provider.Breaker;
+        if (breaker is null || breaker.TryEnter(out probe))
+        {
+            return true;
+        }
+
+        call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.CircuitOpen, null, TimeSpan.Zero,
+            Detail: $"circuit {breaker.State.ToString().ToLowerInvariant()} until {breaker.OpenUntil:HH:mm:ss.fff}; tried last if nothing else answers", Skipped: true));
+        return false;
+    }
+
     private bool ShouldSkip(FallbackCall call, ChainProvider provider)
     {
         var now = provider.EverCooledDown ? _timeProvider.GetUtcNow() : default;
@@ -633,10 +717,11 @@ public sealed class FallbackChatClient : IChatClient
         return FailureClassifier.Classify(ex, exchange, _redactor);
     }
 
-    private void Succeed(FallbackCall call, ChainProvider provider, int retry, long attemptStart, Activity? activity)
+    private void Succeed(FallbackCall call, ChainProvider provider, int retry, AttemptScope attempt, Activity? activity)
     {
         var end = _timeProvider.GetTimestamp();
-        var elapsed = _timeProvider.GetElapsedTime(attemptStart, end);
+        var elapsed = _timeProvider.GetElapsedTime(attempt.Start, end);
+        provider.Breaker?.OnSuccess();
         call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.None, null, elapsed, retry));
         FallbackTelemetry.RecordAttempt(provider.Name, provider.Model, FailureKind.None, elapsed);
         FallbackTelemetry.RecordCall(provider.Name, FailureKind.None, call.ElapsedAt(end));
@@ -649,9 +734,18 @@ public sealed class FallbackChatClient : IChatClient
         }
     }
 
-    private void RecordFailure(FallbackCall call, ChainProvider provider, int retry, long attemptStart, FailureClassification failure)
+    private void RecordFailure(FallbackCall call, ChainProvider provider, int retry, AttemptScope attempt, FailureClassification failure)
     {
-        var elapsed = _timeProvider.GetElapsedTime(attemptStart);
+        var elapsed = _timeProvider.GetElapsedTime(attempt.Start);
+        if (failure.Kind is FailureKind.DeadlineExceeded or FailureKind.Cancelled)
+        {
+            provider.Breaker?.OnAbandoned(attempt.Probe);
+        }
+        else
+        {
+            provider.Breaker?.OnFailure(failure.Kind, attempt.Probe);
+        }
+
         call.Attempts.Add(new(provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed, retry, failure.Detail));
         FallbackTelemetry.RecordAttempt(provider.Name, provider.Model, failure.Kind, elapsed);
         Log.AttemptFailed(_logger, provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed.TotalMilliseconds, failure.Detail);
@@ -663,9 +757,9 @@ public sealed class FallbackChatClient : IChatClient
         }));
     }
 
-    private async ValueTask<Decision> DecideAsync(FallbackCall call, ChainProvider provider, string? nextProvider, int retry, long attemptStart, FailureClassification failure)
+    private async ValueTask<Decision> DecideAsync(FallbackCall call, ChainProvider provider, string? nextProvider, int retry, AttemptScope attempt, FailureClassification failure)
     {
-        RecordFailure(call, provider, retry, attemptStart, failure);
+        RecordFailure(call, provider, retry, attempt, failure);
 
         if (failure.Kind == FailureKind.DeadlineExceeded)
         {
@@ -675,7 +769,15 @@ public sealed class FallbackChatClient : IChatClient
         if (failure.Kind == FailureKind.RateLimited)
         {
             var cooldown = failure.RetryAfter ?? _defaultCooldown;
-            provider.CoolDownUntil(_timeProvider.GetUtcNow() + cooldown);
+            var until = _timeProvider.GetUtcNow() + cooldown;
+            provider.CoolDownUntil(until);
+            if (_stateStore is { } store)
+            {
+                // The breaker fields restate the current state, so a cooldown never moves shared breaker state back.
+                var open = provider.Breaker is { State: not CircuitState.Closed } breaker;
+                store.Publish(new ProviderStateChange(provider.Key, open ? CircuitState.Open : CircuitState.Closed, provider.Breaker?.OpenUntil ?? default, until, store.ReplicaId));
+            }
+
             Log.CoolingDown(_logger, provider.Name, cooldown.TotalMilliseconds);
         }
 
@@ -690,7 +792,9 @@ public sealed class FallbackChatClient : IChatClient
             return Decision.Stop;
         }
 
-        if (_retryOn[(int)failure.Kind] && retry < provider.MaxRetries && call.RetryBudget > 0)
+        // A provider whose breaker is not closed (a probe, a last resort, or one that just opened) is not retried.
+        if (_retryOn[(int)failure.Kind] && retry < provider.MaxRetries && call.RetryBudget > 0
+            && (provider.Breaker is null || provider.Breaker.State == CircuitState.Closed))
         {
             var delay = RetryBackoff.Delay(retry, _retryBaseDelay, _retryMaxDelay, Random.Shared.NextDouble());
             var remaining = call.Remaining;
@@ -780,7 +884,10 @@ public sealed class FallbackChatClient : IChatClient
             var client = p.Client ?? throw new InvalidOperationException(
                 $"{FallbackOptions.SectionName}:Providers:{index}: provider '{p.Name}' of kind Custom has no Client; resolve its ServiceKey before building the chain.");
             return new ChainProvider(p.Name, p.Model, client, ownsClient: false, ownedHttpClient: null, observesHttp: false,
-                requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow);
+                requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow)
+            {
+                Breaker = NewBreaker(options, p),
+            };
         }
 
         var factory = factories.FirstOrDefault(f => f.CanCreate(p)) ?? DiscoverFactory(p)
@@ -806,7 +913,32 @@ public sealed class FallbackChatClient : IChatClient
 
         var built = factory.Create(p, http);
         return new ChainProvider(p.Name, p.Model, built, ownsClient: true, owned, observesHttp: owned is not null,
-            requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow);
+            requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow)
+        {
+            Breaker = NewBreaker(options, p),
+        };
+    }
+
+    private CircuitBreaker? NewBreaker(FallbackOptions options, ProviderOptions provider)
+    {
+        if (!options.CircuitBreaker.Enabled)
+        {
+            return null;
+        }
+
+        var breaker = new CircuitBreaker($"{provider.Name}/{provider.Model}", options.CircuitBreaker, _timeProvider);
+        breaker.Transitioned += OnBreakerTransition;
+        return breaker;
+    }
+
+    private void OnBreakerTransition(CircuitBreaker breaker, CircuitState from, CircuitState to, DateTimeOffset openUntil)
+    {
+        Log.BreakerTransition(_logger, breaker.Key, from, to, openUntil);
+        FallbackTelemetry.RecordBreakerTransition(breaker.Key, from, to);
+        if (to != CircuitState.HalfOpen && _stateStore is { } store)
+        {
+            store.Publish(new ProviderStateChange(breaker.Key, to, openUntil, null, store.ReplicaId));
+        }
     }
 
     private static IProviderClientFactory? DiscoverFactory(ProviderOptions provider)

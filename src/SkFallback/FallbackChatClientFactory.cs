@@ -26,6 +26,7 @@ internal static class FallbackChatClientFactory
             options,
             services.GetService<IEnumerable<IProviderClientFactory>>() ?? [],
             services.GetService<ILoggerFactory>(),
-            services.GetService<TimeProvider>());
+            services.GetService<TimeProvider>(),
+            services.GetService<CircuitBreaking.IProviderStateStore>());
     }
 }

@@ -54,6 +54,9 @@ public sealed class FallbackOptions
     /// <value>Defaults to <see langword="null"/>, meaning <see cref="DefaultRefusalPhrases"/>. An empty list turns text detection off.</value>
     public IList<string>? RefusalPhrases { get; set; }
 
+    /// <summary>Gets the circuit breaker every provider of the chain gets (section <c>SkFallback:CircuitBreaker</c>).</summary>
+    public CircuitBreaking.CircuitBreakerOptions CircuitBreaker { get; } = new();
+
     /// <summary>Gets or sets a value indicating whether model aliases such as <c>gpt-4o-latest</c> are accepted (with a warning) instead of rejected.</summary>
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool AllowModelAliases { get; set; }

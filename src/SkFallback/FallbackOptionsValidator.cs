@@ -67,6 +67,20 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         Duration(errors, $"{p}:FirstTokenTimeout", options.FirstTokenTimeout, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
         Duration(errors, $"{p}:DefaultRateLimitCooldown", options.DefaultRateLimitCooldown, TimeSpan.Zero, MaxTimeout, allowInfinite: false);
 
+        var breaker = options.CircuitBreaker;
+        Range(errors, $"{p}:CircuitBreaker:FailureThreshold", breaker.FailureThreshold, 1, 100);
+        Duration(errors, $"{p}:CircuitBreaker:BreakDuration", breaker.BreakDuration, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), allowInfinite: false);
+        Duration(errors, $"{p}:CircuitBreaker:MaxBreakDuration", breaker.MaxBreakDuration, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1), allowInfinite: false);
+        if (breaker.MaxBreakDuration < breaker.BreakDuration)
+        {
+            errors.Add($"{p}:CircuitBreaker:MaxBreakDuration ({breaker.MaxBreakDuration}) must be at least {p}:CircuitBreaker:BreakDuration ({breaker.BreakDuration}).");
+        }
+
+        if (double.IsNaN(breaker.Jitter) || breaker.Jitter < 0 || breaker.Jitter > 0.5)
+        {
+            errors.Add($"{p}:CircuitBreaker:Jitter must be between 0 and 0.5 (was {breaker.Jitter}).");
+        }
+
         if (options.FallbackOn?.Contains(FailureKind.Cancelled) == true)
         {
             errors.Add($"{p}:FallbackOn must not contain Cancelled: caller cancellation is never a fallback reason.");

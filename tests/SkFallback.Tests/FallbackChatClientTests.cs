@@ -154,6 +154,9 @@ public class FallbackChatClientTests
         var options = Chain.Options(a, b, c);
         options.MaxRetriesPerProvider = 5;
         options.RetryBudget = 3;
+
+        // Keep the breaker out of it: it would stop retrying a once it opened.
+        options.CircuitBreaker.FailureThreshold = 10;
         using var client = new FallbackChatClient(options);
 
         var exception = await Assert.ThrowsAsync<FallbackExhaustedException>(() => client.GetResponseAsync("hi", cancellationToken: TestContext.Current.CancellationToken));

@@ -21,6 +21,18 @@ public static class FallbackTelemetry
     /// <summary>Histogram of whole-call durations in seconds, tagged with the provider that answered (or none) and the outcome.</summary>
     public const string CallDurationInstrument = "skfallback.call.duration";
 
+    /// <summary>Counter of circuit breaker transitions, tagged with the provider key and the states left and entered.</summary>
+    public const string BreakerTransitionsInstrument = "skfallback.breaker.transitions";
+
+    /// <summary>Gauge of each provider's breaker state: 0 closed, 1 half-open, 2 open.</summary>
+    public const string BreakerStateInstrument = "skfallback.breaker.state";
+
+    /// <summary>Tag: a breaker's state before a transition.</summary>
+    public const string FromStateTag = "skfallback.breaker.from";
+
+    /// <summary>Tag: a breaker's state after a transition.</summary>
+    public const string ToStateTag = "skfallback.breaker.to";
+
     /// <summary>Tag: provider name.</summary>
     public const string ProviderTag = "skfallback.provider";
 
@@ -46,6 +58,16 @@ public static class FallbackTelemetry
     internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(FallbacksInstrument, "{fallback}", "Moves to the next provider, by reason.");
     internal static readonly Histogram<double> AttemptDuration = Meter.CreateHistogram<double>(AttemptDurationInstrument, "s", "Duration of one provider attempt.");
     internal static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>(CallDurationInstrument, "s", "Duration of one fallback call, all attempts included.");
+
+    internal static readonly Counter<long> BreakerTransitions = Meter.CreateCounter<long>(BreakerTransitionsInstrument, "{transition}", "Circuit breaker transitions.");
+
+    internal static void RecordBreakerTransition(string providerKey, CircuitBreaking.CircuitState from, CircuitBreaking.CircuitState to)
+    {
+        if (BreakerTransitions.Enabled)
+        {
+            BreakerTransitions.Add(1, new(ProviderTag, providerKey), new(FromStateTag, from.ToString()), new(ToStateTag, to.ToString()));
+        }
+    }
 
     internal static void RecordAttempt(string provider, string model, FailureKind outcome, TimeSpan elapsed)
     {

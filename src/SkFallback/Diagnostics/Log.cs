@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Provider {Provider} failed with {Reason}, which does not fall back; the call ends with the provider's error")]
     public static partial void NotFallingBack(ILogger logger, string provider, FailureKind reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "Circuit of {ProviderKey} went from {From} to {To} (open until {OpenUntil:O})")]
+    public static partial void BreakerTransition(ILogger logger, string providerKey, SkFallback.CircuitBreaking.CircuitState from, SkFallback.CircuitBreaking.CircuitState to, DateTimeOffset openUntil);
 }

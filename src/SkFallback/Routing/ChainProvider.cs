@@ -44,6 +44,12 @@ internal sealed class ChainProvider : IDisposable
 
     public string Name { get; }
 
+    /// <summary>Gets the provider's key in shared state and telemetry, <c>{provider}/{model}</c>.</summary>
+    public string Key => $"{Name}/{Model}";
+
+    /// <summary>Gets or sets the provider's circuit breaker (none when breakers are off).</summary>
+    public CircuitBreaking.CircuitBreaker? Breaker { get; set; }
+
     public string Model { get; }
 
     public IChatClient Client { get; }
