@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SkFallback.CircuitBreaking;
 using SkFallback.Diagnostics;
+using SkFallback.Health;
 using SkFallback.Providers;
 using SkFallback.Routing;
 using SkFallback.Streaming;
@@ -22,7 +23,7 @@ namespace SkFallback;
 /// without a finish reason is a failure, never a success. Every answer carries, in <c>AdditionalProperties</c>,
 /// the provider and model that produced it and the attempts made (<see cref="FallbackMetadataKeys"/>).
 /// </remarks>
-public sealed class FallbackChatClient : IChatClient
+public sealed class FallbackChatClient : IChatClient, IProviderHealth
 {
     private static readonly IProviderClientFactory[] BuiltInFactories = [new OpenAIProviderClientFactory()];
 
@@ -159,7 +160,7 @@ public sealed class FallbackChatClient : IChatClient
             }
 
             var probe = false;
-            if (!lastResort && !Admit(call, provider, out probe))
+            if (!lastResort && (WouldExceedRateLimit(call, provider, messages, options) || !Admit(call, provider, out probe)))
             {
                 (deferred ??= new ChainProvider[_providers.Length])[deferredCount++] = provider;
                 continue;
@@ -262,7 +263,7 @@ public sealed class FallbackChatClient : IChatClient
             }
 
             var probe = false;
-            if (!lastResort && !Admit(call, provider, out probe))
+            if (!lastResort && (WouldExceedRateLimit(call, provider, messages, options) || !Admit(call, provider, out probe)))
             {
                 (deferred ??= new ChainProvider[_providers.Length])[deferredCount++] = provider;
                 continue;
@@ -331,6 +332,7 @@ public sealed class FallbackChatClient : IChatClient
                         if (hasContent && !contentSeen)
                         {
                             contentSeen = true;
+                            provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(attempt.Start));
 
                             // First content arrived: from here the attempt's total timeout applies.
                             if (armed)
@@ -447,6 +449,38 @@ public sealed class FallbackChatClient : IChatClient
     }
 
     /// <inheritdoc />
+    public IReadOnlyList<ProviderHealthSnapshot> GetSnapshot()
+    {
+        var now = _timeProvider.GetUtcNow();
+        var snapshots = new ProviderHealthSnapshot[_providers.Length];
+        for (var i = 0; i < _providers.Length; i++)
+        {
+            var provider = _providers[i];
+            var window = provider.Health.Read();
+            var breaker = provider.Breaker;
+            var state = breaker?.State ?? CircuitState.Closed;
+            snapshots[i] = new ProviderHealthSnapshot(
+                provider.Name,
+                provider.Model,
+                state,
+                breaker?.ConsecutiveFailures ?? 0,
+                state == CircuitState.Closed ? null : breaker!.OpenUntil,
+                provider.IsCoolingDown(now, out var until) ? until : null,
+                window.Count,
+                window.ErrorRate,
+                window.P50,
+                window.P95,
+                window.FirstTokenP50,
+                window.Last,
+                window.LastAt,
+                provider.RateLimit.RemainingTokens,
+                provider.RateLimit.ResetAt);
+        }
+
+        return snapshots;
+    }
+
+    /// <inheritdoc />
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
@@ -551,6 +585,11 @@ public sealed class FallbackChatClient : IChatClient
     /// <summary>Ends an attempt; a probe that ended without an outcome (the caller left) hands the probe to the next caller.</summary>
     private void EndAttempt(AttemptScope attempt, bool armed, bool abandoned)
     {
+        if (attempt.Exchange is { } exchange)
+        {
+            attempt.Provider.RateLimit.Update(exchange.RemainingTokens, exchange.TokensResetAt, exchange.RemainingRequests, exchange.RequestsResetAt);
+        }
+
         if (abandoned && attempt.Probe)
         {
             attempt.Provider.Breaker?.OnAbandoned(probe: true);
@@ -664,6 +703,29 @@ public sealed class FallbackChatClient : IChatClient
         return activity;
     }
 
+    /// <summary>
+    /// Whether the provider's last rate-limit headers say this request would not fit before its window resets;
+    /// such a provider is deferred to the end of the chain instead of being sent a request it would refuse with 429.
+    /// </summary>
+    private bool WouldExceedRateLimit(FallbackCall call, ChainProvider provider, IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        if (!provider.RateLimit.Known)
+        {
+            return false;
+        }
+
+        call.PromptTokens ??= RequestTokenEstimate.PromptTokens(messages);
+        var needed = call.PromptTokens.Value + (options?.MaxOutputTokens ?? provider.MaxOutputTokens ?? 0);
+        if (!provider.RateLimit.WouldExceed(needed, _timeProvider.GetUtcNow(), out var reason))
+        {
+            return false;
+        }
+
+        call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.CoolingDown, null, TimeSpan.Zero,
+            Detail: $"rate limit: {reason}; tried last if nothing else answers", Skipped: true));
+        return true;
+    }
+
     /// <summary>Asks the provider's breaker for admission; an open breaker defers the provider to the end of the chain.</summary>
     private static bool Admit(FallbackCall call, ChainProvider provider, out bool probe)
     {
@@ -722,6 +784,7 @@ public sealed class FallbackChatClient : IChatClient
         var end = _timeProvider.GetTimestamp();
         var elapsed = _timeProvider.GetElapsedTime(attempt.Start, end);
         provider.Breaker?.OnSuccess();
+        provider.Health.Record(elapsed, FailureKind.None, default);
         call.Attempts.Add(new(provider.Name, provider.Model, FailureKind.None, null, elapsed, retry));
         FallbackTelemetry.RecordAttempt(provider.Name, provider.Model, FailureKind.None, elapsed);
         FallbackTelemetry.RecordCall(provider.Name, FailureKind.None, call.ElapsedAt(end));
@@ -737,6 +800,7 @@ public sealed class FallbackChatClient : IChatClient
     private void RecordFailure(FallbackCall call, ChainProvider provider, int retry, AttemptScope attempt, FailureClassification failure)
     {
         var elapsed = _timeProvider.GetElapsedTime(attempt.Start);
+        provider.Health.Record(elapsed, failure.Kind, _timeProvider.GetUtcNow());
         if (failure.Kind is FailureKind.DeadlineExceeded or FailureKind.Cancelled)
         {
             provider.Breaker?.OnAbandoned(attempt.Probe);
@@ -887,6 +951,7 @@ public sealed class FallbackChatClient : IChatClient
                 requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow)
             {
                 Breaker = NewBreaker(options, p),
+                MaxOutputTokens = p.MaxOutputTokens,
             };
         }
 
@@ -916,6 +981,7 @@ public sealed class FallbackChatClient : IChatClient
             requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow)
         {
             Breaker = NewBreaker(options, p),
+            MaxOutputTokens = p.MaxOutputTokens,
         };
     }
 

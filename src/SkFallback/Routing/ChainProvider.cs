@@ -47,6 +47,15 @@ internal sealed class ChainProvider : IDisposable
     /// <summary>Gets the provider's key in shared state and telemetry, <c>{provider}/{model}</c>.</summary>
     public string Key => $"{Name}/{Model}";
 
+    /// <summary>Gets what the provider last said about its rate-limit window.</summary>
+    public ProviderRateLimit RateLimit { get; } = new();
+
+    /// <summary>Gets the output-token cap configured for the provider, used in rate-limit estimates.</summary>
+    public int? MaxOutputTokens { get; init; }
+
+    /// <summary>Gets the provider's recent attempts.</summary>
+    public Health.ProviderHealthWindow Health { get; } = new();
+
     /// <summary>Gets or sets the provider's circuit breaker (none when breakers are off).</summary>
     public CircuitBreaking.CircuitBreaker? Breaker { get; set; }
 

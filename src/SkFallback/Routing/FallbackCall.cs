@@ -30,6 +30,9 @@ internal sealed class FallbackCall
     /// <summary>Gets or sets the context window of a provider that was too small; providers not larger are skipped.</summary>
     public int? ContextFloor { get; set; }
 
+    /// <summary>Gets or sets the request's estimated prompt tokens, computed once when a provider's rate limit needs it.</summary>
+    public long? PromptTokens { get; set; }
+
     /// <summary>Gets or sets the last exception a provider threw, kept as the inner exception when the chain gives up.</summary>
     public Exception? LastException { get; set; }
 

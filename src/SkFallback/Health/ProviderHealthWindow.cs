@@ -1,0 +1,81 @@
+namespace SkFallback.Health;
+
+/// <summary>
+/// The most recent attempts of one provider, in fixed rings: recording is two array writes and an interlocked
+/// increment, with no lock and no allocation; snapshots copy and sort.
+/// </summary>
+public sealed class ProviderHealthWindow
+{
+    /// <summary>How many recent attempts (and streaming first tokens) the window keeps.</summary>
+    public const int Capacity = 128;
+    private const int Mask = Capacity - 1;
+
+    private readonly long[] _durations = new long[Capacity];
+    private readonly bool[] _failed = new bool[Capacity];
+    private readonly long[] _firstTokens = new long[Capacity];
+    private long _attempts;
+    private long _streams;
+    private int _lastFailure = -1;
+    private long _lastFailureTicks;
+
+    internal ProviderHealthWindow()
+    {
+    }
+
+    internal void Record(TimeSpan duration, FailureKind outcome, DateTimeOffset at)
+    {
+        var slot = (int)((Interlocked.Increment(ref _attempts) - 1) & Mask);
+        _durations[slot] = duration.Ticks;
+        _failed[slot] = outcome != FailureKind.None;
+        if (outcome != FailureKind.None)
+        {
+            _lastFailure = (int)outcome;
+            _lastFailureTicks = at.UtcTicks;
+        }
+    }
+
+    internal void RecordFirstToken(TimeSpan timeToFirstToken)
+    {
+        var slot = (int)((Interlocked.Increment(ref _streams) - 1) & Mask);
+        _firstTokens[slot] = timeToFirstToken.Ticks;
+    }
+
+    internal (int Count, double ErrorRate, TimeSpan? P50, TimeSpan? P95, TimeSpan? FirstTokenP50, FailureKind? Last, DateTimeOffset? LastAt) Read()
+    {
+        var count = (int)Math.Min(Interlocked.Read(ref _attempts), Capacity);
+        var durations = new long[count];
+        Array.Copy(_durations, durations, count);
+        var failures = 0;
+        for (var i = 0; i < count; i++)
+        {
+            failures += _failed[i] ? 1 : 0;
+        }
+
+        Array.Sort(durations);
+        var streams = (int)Math.Min(Interlocked.Read(ref _streams), Capacity);
+        var firstTokens = new long[streams];
+        Array.Copy(_firstTokens, firstTokens, streams);
+        Array.Sort(firstTokens);
+        var last = _lastFailure;
+        return (
+            count,
+            count == 0 ? 0 : (double)failures / count,
+            Percentile(durations, 0.50),
+            Percentile(durations, 0.95),
+            Percentile(firstTokens, 0.50),
+            last < 0 ? null : (FailureKind)last,
+            last < 0 ? null : new DateTimeOffset(_lastFailureTicks, TimeSpan.Zero));
+    }
+
+    /// <summary>Nearest-rank percentile of sorted ticks.</summary>
+    internal static TimeSpan? Percentile(long[] sorted, double fraction)
+    {
+        if (sorted.Length == 0)
+        {
+            return null;
+        }
+
+        var rank = (int)Math.Ceiling(fraction * sorted.Length) - 1;
+        return TimeSpan.FromTicks(sorted[Math.Clamp(rank, 0, sorted.Length - 1)]);
+    }
+}
