@@ -1,0 +1,576 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SkFallback.CircuitBreaking;
+using StackExchange.Redis;
+
+namespace SkFallback.Redis;
+
+/// <summary>
+/// Shares breaker states, cooldowns and half-open probe leases between replicas through Redis: each change is merged
+/// into a per-provider hash by a Lua script that only moves state forward, and pushed to the other replicas over
+/// pub/sub. Nothing here is on the healthy path of a call, and nothing here throws or waits on Redis for long: while
+/// Redis is unreachable every operation is a no-op (the engine's local state rules), one warning is logged per outage,
+/// and when Redis returns the store replays this replica's changes made meanwhile and delivers the shared state again.
+/// </summary>
+/// <remarks>
+/// Keys are plain (no hash tags): a standalone, replicated or Sentinel Redis is expected, not Redis Cluster, because the
+/// merge script touches a provider's hash and its probe lease together.
+/// </remarks>
+public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposable, IDisposable
+{
+    private readonly RedisProviderStateOptions _options;
+    private readonly RedisKeys _keys;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly bool _ownsConnection;
+    private readonly Task<IConnectionMultiplexer?> _connecting;
+    private readonly Task _started;
+    private readonly ConcurrentDictionary<string, long> _seenVersions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ProviderStateChange> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _acquiring = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ImmutableArray<Subscription> _subscribers = [];
+    private IConnectionMultiplexer? _connection;
+    private ChannelMessageQueue? _channel;
+    private int _subscribingChannel;
+    private int _outage;
+    private long _outageStartedTimestamp;
+    private long _outageSignals;
+    private int _resyncRunning;
+    private int _resyncAgain;
+    private int _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="RedisProviderStateStore"/> class and starts connecting in the background.</summary>
+    /// <param name="options">Where Redis is and how keys are named; validated here.</param>
+    /// <param name="logger">Receives one warning per outage and one message when Redis returns; optional.</param>
+    /// <param name="timeProvider">The clock for key expiry and outage lengths; defaults to <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
+    public RedisProviderStateStore(RedisProviderStateOptions options, ILogger<RedisProviderStateStore>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        RedisProviderStateOptionsValidator.ThrowIfInvalid(options);
+        _options = options;
+        _keys = new RedisKeys(options.KeyPrefix);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        ReplicaId = options.ReplicaId;
+
+        if (options.ConnectionMultiplexer is { } existing)
+        {
+            _ownsConnection = false;
+            _connecting = Task.FromResult<IConnectionMultiplexer?>(existing);
+        }
+        else
+        {
+            _ownsConnection = true;
+            _connecting = ConnectAsync(options.ConnectionString!);
+        }
+
+        _started = _connecting.ContinueWith(
+            static (task, state) => ((RedisProviderStateStore)state!).OnConnected(task.Result),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+    }
+
+    /// <inheritdoc />
+    public string ReplicaId { get; }
+
+    /// <summary>Gets a value indicating whether Redis is currently reachable from this replica.</summary>
+    public bool IsConnected => _connection is { IsConnected: true } && Volatile.Read(ref _outage) == 0;
+
+    /// <summary>Gets how many times an operation or the connection reported Redis unreachable (for tests: logging stays once per outage).</summary>
+    internal long OutageSignals => Interlocked.Read(ref _outageSignals);
+
+    /// <summary>Gets the task that completes when the first connection attempt has finished and been handled (connected or not).</summary>
+    internal Task Connecting => _started;
+
+    /// <summary>Gets the task that completes once the store is connected, subscribed to the channel and resynchronised.</summary>
+    internal Task Ready => _ready.Task;
+
+    /// <inheritdoc />
+    public void Publish(ProviderStateChange change)
+    {
+        if (change is null || Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var connection = _connection;
+            if (connection is null || !connection.IsConnected)
+            {
+                KeepPending(change);
+                if (connection is not null)
+                {
+                    EnterOutage("not connected");
+                }
+
+                return;
+            }
+
+            _ = PublishAsync(connection, change);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            KeepPending(change);
+            EnterOutage(ex.Message);
+        }
+    }
+
+    /// <inheritdoc />
+    public bool TryAcquireProbe(string providerKey, TimeSpan lease)
+    {
+        if (string.IsNullOrEmpty(providerKey) || Volatile.Read(ref _disposed) != 0)
+        {
+            return true;
+        }
+
+        var connection = _connection;
+        if (connection is null || !connection.IsConnected)
+        {
+            if (connection is not null)
+            {
+                EnterOutage("not connected");
+            }
+
+            return true;
+        }
+
+        // One question to Redis per provider at a time: a concurrent caller on this replica would lose to it anyway,
+        // and this keeps blocked threads to one per provider.
+        if (!_acquiring.TryAdd(providerKey, 0))
+        {
+            return false;
+        }
+
+        try
+        {
+            var task = connection.GetDatabase().StringSetAsync(
+                _keys.Probe(providerKey),
+                ReplicaId,
+                lease > TimeSpan.Zero ? lease : _options.ProbeLease,
+                When.NotExists);
+            if (task.Wait(_options.ProbeAcquireTimeout))
+            {
+                return task.Result;
+            }
+
+            // Too slow: grant the probe locally, and observe the late result so a fault is not left unobserved.
+            _ = task.ContinueWith(
+                static t => _ = t.Exception,
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RedisProviderStateLog.OperationFailed(_logger, ex, "probe lease");
+            EnterOutage(ex.GetBaseException().Message);
+            return true;
+        }
+        finally
+        {
+            _acquiring.TryRemove(providerKey, out _);
+        }
+    }
+
+    /// <inheritdoc />
+    public IDisposable Subscribe(Action<ProviderStateChange> onChange)
+    {
+        ArgumentNullException.ThrowIfNull(onChange);
+        var subscription = new Subscription(this, onChange);
+        lock (_gate)
+        {
+            _subscribers = _subscribers.Add(subscription);
+        }
+
+        if (_connection is { IsConnected: true } connection)
+        {
+            _ = ResyncAsync(connection, subscription);
+        }
+
+        // Not connected yet: OnConnected or the next ConnectionRestored resynchronises every subscriber.
+        return subscription;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _subscribers = [];
+        }
+
+        var connection = await _connecting.ConfigureAwait(false);
+        if (connection is null)
+        {
+            return;
+        }
+
+        connection.ConnectionFailed -= OnConnectionFailed;
+        connection.ConnectionRestored -= OnConnectionRestored;
+        try
+        {
+            if (_channel is { } channel)
+            {
+                await channel.UnsubscribeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Unreachable Redis drops the subscription anyway.
+        }
+
+        if (_ownsConnection)
+        {
+            await connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            connection.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private static async Task<IConnectionMultiplexer?> ConnectAsync(string connectionString)
+    {
+        var configuration = ConfigurationOptions.Parse(connectionString);
+        configuration.AbortOnConnectFail = false;
+
+        // While disconnected, fail at once rather than queue: the caller's local state rules, and the store replays
+        // what matters (this replica's latest change per provider) itself when Redis returns.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ClientName ??= "skfallback";
+        try
+        {
+            return await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private void OnConnected(IConnectionMultiplexer? connection)
+    {
+        if (connection is null)
+        {
+            EnterOutage("could not create the connection");
+            return;
+        }
+
+        _connection = connection;
+        connection.ConnectionFailed += OnConnectionFailed;
+        connection.ConnectionRestored += OnConnectionRestored;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        if (connection.IsConnected)
+        {
+            _ = CatchUpAsync(connection);
+        }
+        else
+        {
+            EnterOutage("no connection at startup");
+        }
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        EnterOutage($"{e.FailureType} on {e.ConnectionType} connection");
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (Volatile.Read(ref _disposed) == 0 && _connection is { IsConnected: true } connection)
+        {
+            _ = CatchUpAsync(connection);
+        }
+    }
+
+    /// <summary>After a (re)connection: make sure the channel is subscribed, then resynchronise, then replay what failed meanwhile.</summary>
+    private async Task CatchUpAsync(IConnectionMultiplexer connection)
+    {
+        // Coalesce: restorations of both connections (interactive and subscription) arrive together.
+        Interlocked.Exchange(ref _resyncAgain, 1);
+        if (Interlocked.CompareExchange(ref _resyncRunning, 1, 0) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            while (Interlocked.Exchange(ref _resyncAgain, 0) == 1 && Volatile.Read(ref _disposed) == 0)
+            {
+                if (!await EnsureChannelAsync(connection).ConfigureAwait(false)
+                    || !await ResyncAsync(connection, only: null).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                LeaveOutage();
+                ReplayPending(connection);
+                _ready.TrySetResult();
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _resyncRunning, 0);
+        }
+    }
+
+    private async Task<bool> EnsureChannelAsync(IConnectionMultiplexer connection)
+    {
+        if (Volatile.Read(ref _channel) is not null)
+        {
+            return true; // the multiplexer resubscribes it after a reconnect
+        }
+
+        if (Interlocked.CompareExchange(ref _subscribingChannel, 1, 0) != 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            var channel = await connection.GetSubscriber().SubscribeAsync(_keys.Channel).ConfigureAwait(false);
+            channel.OnMessage(message => OnMessage(message.Message));
+            Volatile.Write(ref _channel, channel);
+            return true;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            RedisProviderStateLog.OperationFailed(_logger, ex, "subscribe");
+            EnterOutage(ex.Message);
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _subscribingChannel, 0);
+        }
+    }
+
+    private void OnMessage(RedisValue message)
+    {
+        if (message.IsNullOrEmpty || SharedProviderState.FromMessage((byte[])message!) is not { } shared)
+        {
+            return;
+        }
+
+        if (!AdvanceSeen(shared.Change.ProviderKey, shared.Version) || shared.Change.Origin == ReplicaId)
+        {
+            return; // stale (already delivered by a resync) or this replica's own echo
+        }
+
+        Deliver(shared.Change, _subscribers);
+    }
+
+    /// <summary>Reads every provider record of the prefix and delivers those this replica has not seen (or all, to a new subscriber).</summary>
+    private async Task<bool> ResyncAsync(IConnectionMultiplexer connection, Subscription? only)
+    {
+        try
+        {
+            var database = connection.GetDatabase();
+            int count = 0;
+            foreach (var server in connection.GetServers())
+            {
+                if (!server.IsConnected || server.IsReplica)
+                {
+                    continue;
+                }
+
+                await foreach (var key in server.KeysAsync(database.Database, _keys.ProviderPattern, pageSize: 250).ConfigureAwait(false))
+                {
+                    if (_keys.ProviderKeyOf(key.ToString()) is not { } providerKey)
+                    {
+                        continue;
+                    }
+
+                    var entries = await database.HashGetAllAsync(key).ConfigureAwait(false);
+                    if (SharedProviderState.FromHash(providerKey, entries) is not { } shared)
+                    {
+                        continue;
+                    }
+
+                    count++;
+                    bool unseen = AdvanceSeen(providerKey, shared.Version);
+                    if (shared.Change.Origin == ReplicaId)
+                    {
+                        continue;
+                    }
+
+                    if (only is not null)
+                    {
+                        Deliver(shared.Change, [only]);
+                    }
+                    else if (unseen)
+                    {
+                        Deliver(shared.Change, _subscribers);
+                    }
+                }
+            }
+
+            RedisProviderStateLog.Resynchronised(_logger, count);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RedisProviderStateLog.OperationFailed(_logger, ex, "resynchronise");
+            EnterOutage(ex.GetBaseException().Message);
+            return false;
+        }
+    }
+
+    private async Task PublishAsync(IConnectionMultiplexer connection, ProviderStateChange change)
+    {
+        try
+        {
+            _seenVersions.TryGetValue(change.ProviderKey, out long baseVersion);
+            var result = await connection.GetDatabase().ScriptEvaluateAsync(
+                ProviderStateScript.Source,
+                [_keys.Provider(change.ProviderKey), _keys.Probe(change.ProviderKey)],
+                ProviderStateScript.Arguments(change, baseVersion, _time.GetUtcNow(), _options.StateRetention, _keys)).ConfigureAwait(false);
+            var values = (RedisResult[]?)result;
+            if (values is { Length: 2 } && (long)values[0] == 1)
+            {
+                AdvanceSeen(change.ProviderKey, (long)values[1]);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            RedisProviderStateLog.OperationFailed(_logger, ex, "publish");
+            KeepPending(change);
+            EnterOutage(ex.GetBaseException().Message);
+        }
+    }
+
+    /// <summary>Remembers this replica's latest change per provider while Redis cannot take it (a later cooldown is kept).</summary>
+    private void KeepPending(ProviderStateChange change) =>
+        _pending.AddOrUpdate(
+            change.ProviderKey,
+            static (_, latest) => latest,
+            static (_, old, latest) => old.CooldownUntil > (latest.CooldownUntil ?? DateTimeOffset.MinValue)
+                ? latest with { CooldownUntil = old.CooldownUntil }
+                : latest,
+            change);
+
+    private void ReplayPending(IConnectionMultiplexer connection)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var key in _pending.Keys)
+        {
+            if (!_pending.TryRemove(key, out var change))
+            {
+                continue;
+            }
+
+            // A break or cooldown that ended during the outage is history; a close still matters.
+            bool stale = change.State == CircuitState.Open && change.OpenUntil <= now && !(change.CooldownUntil > now);
+            if (!stale)
+            {
+                _ = PublishAsync(connection, change);
+            }
+        }
+    }
+
+    private bool AdvanceSeen(string providerKey, long version)
+    {
+        while (true)
+        {
+            if (!_seenVersions.TryGetValue(providerKey, out long seen))
+            {
+                if (_seenVersions.TryAdd(providerKey, version))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            if (version <= seen)
+            {
+                return false;
+            }
+
+            if (_seenVersions.TryUpdate(providerKey, version, seen))
+            {
+                return true;
+            }
+        }
+    }
+
+    private void Deliver(ProviderStateChange change, ImmutableArray<Subscription> subscribers)
+    {
+        foreach (var subscription in subscribers)
+        {
+            if (subscription.IsDisposed)
+            {
+                continue;
+            }
+
+            try
+            {
+                subscription.OnChange(change);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                RedisProviderStateLog.SubscriberFailed(_logger, ex, change.ProviderKey);
+            }
+        }
+    }
+
+    private void EnterOutage(string reason)
+    {
+        Interlocked.Increment(ref _outageSignals);
+        if (Volatile.Read(ref _disposed) == 0 && Interlocked.CompareExchange(ref _outage, 1, 0) == 0)
+        {
+            Interlocked.Exchange(ref _outageStartedTimestamp, _time.GetTimestamp());
+            RedisProviderStateLog.Unreachable(_logger, reason);
+        }
+    }
+
+    private void LeaveOutage()
+    {
+        if (Interlocked.CompareExchange(ref _outage, 0, 1) == 1)
+        {
+            var outage = _time.GetElapsedTime(Interlocked.Read(ref _outageStartedTimestamp));
+            RedisProviderStateLog.Restored(_logger, outage.TotalSeconds);
+        }
+    }
+
+    private void Unsubscribe(Subscription subscription)
+    {
+        lock (_gate)
+        {
+            _subscribers = _subscribers.Remove(subscription);
+        }
+    }
+
+    private sealed class Subscription(RedisProviderStateStore store, Action<ProviderStateChange> onChange) : IDisposable
+    {
+        private int _disposed;
+
+        public Action<ProviderStateChange> OnChange { get; } = onChange;
+
+        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                store.Unsubscribe(this);
+            }
+        }
+    }
+}
