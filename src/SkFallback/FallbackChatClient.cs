@@ -107,6 +107,20 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
 
             _subscription = stateStore.Subscribe(ApplyShared);
         }
+
+        FallbackTelemetry.Register(this);
+    }
+
+    /// <summary>Each provider's breaker state, for the breaker-state gauge.</summary>
+    internal IEnumerable<(string Key, CircuitState State)> BreakerStates()
+    {
+        foreach (var provider in _providers)
+        {
+            if (provider.Breaker is { } breaker)
+            {
+                yield return (provider.Key, breaker.State);
+            }
+        }
     }
 
     /// <summary>Applies another replica's change to the local state of the provider it names.</summary>
@@ -500,6 +514,7 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
     /// <inheritdoc />
     public void Dispose()
     {
+        FallbackTelemetry.Unregister(this);
         _subscription?.Dispose();
         foreach (var provider in _providers)
         {

@@ -115,3 +115,60 @@ public class TelemetryTests
         }
     }
 }
+
+[Collection(nameof(TelemetryTests))]
+public class BreakerTelemetryTests
+{
+    [Fact]
+    public async Task BreakerOpens_TransitionCounterAndStateGaugeReportIt()
+    {
+        var a = new TestChatClient("gauge-a") { OnResponse = (_, _, _) => throw Chain.Status(503) };
+        var options = Chain.Options(a, new TestChatClient("gauge-b"));
+        options.MaxRetriesPerProvider = 0;
+        using var client = new FallbackChatClient(options);
+        var transitions = new List<(string Provider, string To)>();
+        var states = new List<(string Provider, int State)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == FallbackTelemetry.SourceName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
+        {
+            if (instrument.Name == FallbackTelemetry.BreakerTransitionsInstrument)
+            {
+                var map = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
+                lock (transitions)
+                {
+                    transitions.Add(((string)map[FallbackTelemetry.ProviderTag]!, (string)map[FallbackTelemetry.ToStateTag]!));
+                }
+            }
+        });
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == FallbackTelemetry.BreakerStateInstrument)
+            {
+                var provider = (string)tags.ToArray().Single(t => t.Key == FallbackTelemetry.ProviderTag).Value!;
+                lock (states)
+                {
+                    states.Add((provider, value));
+                }
+            }
+        });
+        listener.Start();
+
+        for (var i = 0; i < 3; i++)
+        {
+            await client.GetResponseAsync("hi", cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        listener.RecordObservableInstruments();
+
+        Assert.Contains(("gauge-a/gauge-a-2024-01-01", "Open"), transitions);
+        Assert.Contains(("gauge-a/gauge-a-2024-01-01", 2), states);
+        Assert.Contains(("gauge-b/gauge-b-2024-01-01", 0), states);
+    }
+}

@@ -59,6 +59,26 @@ public static class FallbackTelemetry
     internal static readonly Histogram<double> AttemptDuration = Meter.CreateHistogram<double>(AttemptDurationInstrument, "s", "Duration of one provider attempt.");
     internal static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>(CallDurationInstrument, "s", "Duration of one fallback call, all attempts included.");
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<FallbackChatClient, byte> LiveClients = new();
+
+    internal static readonly ObservableGauge<int> BreakerState = Meter.CreateObservableGauge(
+        BreakerStateInstrument, ObserveBreakers, "{state}", "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.");
+
+    internal static void Register(FallbackChatClient client) => LiveClients.TryAdd(client, 0);
+
+    internal static void Unregister(FallbackChatClient client) => LiveClients.TryRemove(client, out _);
+
+    private static IEnumerable<Measurement<int>> ObserveBreakers()
+    {
+        foreach (var client in LiveClients.Keys)
+        {
+            foreach (var (key, state) in client.BreakerStates())
+            {
+                yield return new Measurement<int>((int)state, new KeyValuePair<string, object?>(ProviderTag, key));
+            }
+        }
+    }
+
     internal static readonly Counter<long> BreakerTransitions = Meter.CreateCounter<long>(BreakerTransitionsInstrument, "{transition}", "Circuit breaker transitions.");
 
     internal static void RecordBreakerTransition(string providerKey, CircuitBreaking.CircuitState from, CircuitBreaking.CircuitState to)
