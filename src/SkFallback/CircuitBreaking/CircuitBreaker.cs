@@ -61,33 +61,37 @@ internal sealed class CircuitBreaker
             return true;
         }
 
+        lock (_gate)
+        {
+            if (_state == (int)CircuitState.Closed)
+            {
+                return true;
+            }
+
+            if (!ProbeDue(_timeProvider.GetUtcNow()))
+            {
+                return false;
+            }
+        }
+
+        // The shared gate may ask Redis: outside the lock, so callers of this breaker never wait on it.
+        if (ProbeGate is { } gate && !gate(Key))
+        {
+            return false;
+        }
+
         CircuitState from;
         DateTimeOffset until;
         lock (_gate)
         {
             var now = _timeProvider.GetUtcNow();
-            switch ((CircuitState)_state)
+            if (_state == (int)CircuitState.Closed)
             {
-                case CircuitState.Closed:
-                    return true;
-                case CircuitState.HalfOpen:
-                    // A probe is in flight. If it never reported back (its caller vanished), give the slot up after a break.
-                    if (now.UtcTicks - _probeStartedUtcTicks < _options.BreakDuration.Ticks)
-                    {
-                        return false;
-                    }
-
-                    break;
-                default:
-                    if (now.UtcTicks < _openUntilUtcTicks)
-                    {
-                        return false;
-                    }
-
-                    break;
+                return true;
             }
 
-            if (ProbeGate is { } gate && !gate(Key))
+            // Another caller may have taken the probe while the gate was asked.
+            if (!ProbeDue(now))
             {
                 return false;
             }
@@ -106,6 +110,11 @@ internal sealed class CircuitBreaker
 
         return true;
     }
+
+    /// <summary>Whether an open breaker's break is over, or a half-open breaker's probe went silent for a whole break (its caller vanished). Call under the lock.</summary>
+    private bool ProbeDue(DateTimeOffset now) => (CircuitState)_state == CircuitState.HalfOpen
+        ? now.UtcTicks - _probeStartedUtcTicks >= _options.BreakDuration.Ticks
+        : now.UtcTicks >= _openUntilUtcTicks;
 
     /// <summary>
     /// Reports an answer (or a failure that does not count, which still shows the provider is up). Closes the
