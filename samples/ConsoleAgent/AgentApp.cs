@@ -5,14 +5,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using SkFallback;
+using SkFallback.Health;
 using SkFallback.SemanticKernel;
-using SkFallback.Simulator;
 using Spectre.Console;
 
 namespace ConsoleAgent;
-
-/// <summary>What the command line asked for.</summary>
-internal sealed record AgentSettings(bool Chat, bool ForceOffline, int Seed, bool Verbose);
 
 /// <summary>Builds the agent (a kernel with tools over a fallback chain) and runs the scripted conversation or a chat.</summary>
 internal static class AgentApp
@@ -31,6 +28,7 @@ internal static class AgentApp
             .AddSimpleConsole(o => o.SingleLine = true)
             .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.None)
             .AddFilter("Microsoft", LogLevel.Warning));
+        var failureThreshold = 0;
         builder.AddFallbackChatCompletion(options =>
         {
             foreach (var provider in providers)
@@ -42,11 +40,23 @@ internal static class AgentApp
             options.FirstTokenTimeout = stage is null ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(1);
             options.AttemptTimeout = TimeSpan.FromSeconds(60);
             options.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+
+            // Offline a break lasts ~2 s so the breaker's whole cycle fits the demo; real providers keep the 30 s default.
+            if (stage is not null)
+            {
+                options.CircuitBreaker.BreakDuration = OfflineStage.BreakDuration;
+            }
+
+            failureThreshold = options.CircuitBreaker.FailureThreshold;
         });
         builder.Plugins.AddFromObject(plugin, "Travel");
         var kernel = builder.Build();
         var chat = kernel.GetRequiredService<IChatCompletionService>();
         var filter = kernel.Services.GetRequiredService<FallbackFunctionInvocationFilter>();
+
+        // The chain behind the chat service is the kernel's FallbackChatClient singleton (keyed by serviceId; unkeyed here).
+        var health = kernel.Services.GetRequiredService<FallbackChatClient>().GetService<IProviderHealth>()!;
+        using var monitor = new ProviderHealthMonitor(health, failureThreshold);
 
         AnsiConsole.MarkupLine(stage is null
             ? $"[bold]SkFallback console agent[/]: live providers {Markup.Escape(string.Join(" → ", providers.Select(p => $"{p.Name} ({p.Model})")))}"
@@ -58,30 +68,62 @@ internal static class AgentApp
         var execution = new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() };
         if (settings.Chat)
         {
-            return await ChatAsync(chat, kernel, history, execution, filter, plugin, stage, cancellationToken);
+            return await ChatAsync(chat, kernel, history, execution, filter, plugin, stage, monitor, cancellationToken);
         }
 
         var turns = stage is null ? ScriptedTurns.Live : ScriptedTurns.Offline;
         var failures = 0;
         foreach (var turn in turns)
         {
+            if (stage is not null && turn.PauseBefore is { } pause)
+            {
+                await PauseAsync(pause, monitor, cancellationToken);
+            }
+
             stage?.Prepare(turn.Stage);
             AnsiConsole.Write(new Rule($"[yellow]{Markup.Escape(turn.Title)}[/]").LeftJustified());
+            var requestsBefore = stage?.RequestCount ?? 0;
+            var turnStart = DateTimeOffset.UtcNow;
             if (!await TurnAsync(chat, kernel, history, execution, filter, plugin, turn.Prompt, turn.Streaming, cancellationToken))
             {
                 failures++;
             }
+
+            if (stage is not null)
+            {
+                AnsiConsole.MarkupLine($"[grey]requests the simulator received: {Markup.Escape(stage.RequestsSince(requestsBefore))}[/]");
+            }
+
+            monitor.ReportTurn(turnStart);
+            AnsiConsole.WriteLine();
         }
 
         AnsiConsole.MarkupLine($"[bold]Done.[/] {turns.Count - failures} of {turns.Count} turns answered; tools ran {plugin.Runs} times, each once per call.");
         return failures == 0 ? 0 : 1;
     }
 
+    /// <summary>Waits, visibly, until the moment the pause reads from the providers' health.</summary>
+    private static async Task PauseAsync(TurnPause pause, ProviderHealthMonitor monitor, CancellationToken cancellationToken)
+    {
+        if (pause.Until(monitor.Snapshot()) is not { } until)
+        {
+            return;
+        }
+
+        // A few milliseconds past the moment, so the provider is surely back when the turn starts.
+        var wait = until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(20);
+        if (wait > TimeSpan.Zero)
+        {
+            AnsiConsole.MarkupLine($"[grey]… waiting {wait.TotalSeconds:0.0} s: {Markup.Escape(pause.Reason)}[/]");
+            await Task.Delay(wait, cancellationToken);
+        }
+    }
+
     private static async Task<int> ChatAsync(
         IChatCompletionService chat, Kernel kernel, ChatHistory history, PromptExecutionSettings execution,
-        FallbackFunctionInvocationFilter filter, TravelPlugin plugin, OfflineStage? stage, CancellationToken cancellationToken)
+        FallbackFunctionInvocationFilter filter, TravelPlugin plugin, OfflineStage? stage, ProviderHealthMonitor monitor, CancellationToken cancellationToken)
     {
-        AnsiConsole.MarkupLine("Type a message; [grey]/stream[/] toggles streaming" + (stage is null ? string.Empty : ", [grey]/outage[/] toggles a 503 outage on the primary") + ", [grey]/quit[/] ends.");
+        AnsiConsole.MarkupLine("Type a message; [grey]/stream[/] toggles streaming" + (stage is null ? string.Empty : ", [grey]/outage[/] toggles a 503 outage on the primary") + ", [grey]/health[/] shows the providers' health, [grey]/quit[/] ends.");
         var streaming = true;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -103,9 +145,15 @@ internal static class AgentApp
                 case "/outage" when stage is not null:
                     AnsiConsole.MarkupLine($"primary outage {(stage.ToggleOutage() ? "on" : "off")}");
                     continue;
+                case "/health":
+                    monitor.PrintTable();
+                    continue;
             }
 
+            var turnStart = DateTimeOffset.UtcNow;
             await TurnAsync(chat, kernel, history, execution, filter, plugin, line, streaming, cancellationToken);
+            monitor.ReportTransitions(turnStart);
+            AnsiConsole.WriteLine();
         }
 
         return 0;
@@ -220,8 +268,6 @@ internal static class AgentApp
         {
             AnsiConsole.MarkupLine($"  tools ran {toolRuns} time(s) for {calls.Count} call(s)");
         }
-
-        AnsiConsole.WriteLine();
     }
 
     private static string Tokens(IReadOnlyDictionary<string, object?>? metadata)

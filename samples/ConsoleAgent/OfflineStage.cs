@@ -9,6 +9,13 @@ internal sealed class OfflineStage : IAsyncDisposable
     public const string PrimaryModel = "gpt-4o-2024-08-06";
     public const string BackupModel = "claude-3-5-haiku-20241022";
     public const string BudgetModel = "mistral-small-2503";
+
+    /// <summary>How long the primary's 429 keeps it out: short, so it comes back within the demo.</summary>
+    public static readonly TimeSpan PrimaryRetryAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an opened breaker stays open offline (±20% jitter); real providers keep the 30 s default.</summary>
+    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
+
     private bool _outage;
 
     private OfflineStage(ProviderSimulator simulator)
@@ -40,6 +47,16 @@ internal sealed class OfflineStage : IAsyncDisposable
 
     /// <summary>Scripts what the providers do during the next turn.</summary>
     public void Prepare(Action<ProviderSimulator>? stage) => stage?.Invoke(Simulator);
+
+    /// <summary>Gets how many requests the simulator has received so far.</summary>
+    public int RequestCount => Simulator.Requests.Count;
+
+    /// <summary>Describes, per provider, how many requests reached the simulator after the first <paramref name="before"/>.</summary>
+    public string RequestsSince(int before)
+    {
+        var received = Simulator.Requests.Skip(before).ToList();
+        return string.Join(" · ", Providers.Select(p => $"{p.Name} {received.Count(r => r.Model == p.Model)}"));
+    }
 
     /// <summary>Switches a 503 outage of the primary on or off (interactive mode).</summary>
     public bool ToggleOutage()

@@ -1,25 +1,32 @@
+using SkFallback.Health;
 using SkFallback.Simulator;
 
 namespace ConsoleAgent;
 
-/// <summary>One turn of the scripted conversation, with the faults it stages offline.</summary>
-internal sealed record ScriptedTurn(string Title, string Prompt, bool Streaming, Action<ProviderSimulator>? Stage = null);
-
-/// <summary>The scripted conversation: a healthy turn, then a visible outage.</summary>
+/// <summary>The scripted conversation: a healthy turn, a visible outage, then the primary's circuit breaker opening and closing.</summary>
 internal static class ScriptedTurns
 {
     public static IReadOnlyList<ScriptedTurn> Offline { get; } =
     [
         new("1 · all healthy: the primary calls a tool and answers", "What's the weather in Lisbon today?", Streaming: false,
             sim => sim.Model(OfflineStage.PrimaryModel).Then(SimulatedBehavior.ToolCall("Travel_get_weather", """{"city":"Lisbon"}"""))),
-        new("2 · the primary is rate limited (429, Retry-After 60 s): the backup answers", "Suggest a day trip from Lisbon.", Streaming: false,
-            sim => sim.Model(OfflineStage.PrimaryModel).Then(SimulatedBehavior.RateLimited(TimeSpan.FromSeconds(60)))),
+        new("2 · the primary is rate limited (429, Retry-After 5 s): the backup answers", "Suggest a day trip from Lisbon.", Streaming: false,
+            sim => sim.Model(OfflineStage.PrimaryModel).Then(SimulatedBehavior.RateLimited(OfflineStage.PrimaryRetryAfter))),
         new("3 · the primary is skipped while cooling down; the backup fails mid tool loop (503): the tool does not run twice", "How much is 100 EUR in USD?", Streaming: false,
             sim => sim.Model(OfflineStage.BackupModel)
                 .Then(SimulatedBehavior.ToolCall("Travel_convert_currency", """{"amount":100,"from":"EUR","to":"USD"}"""))
                 .Then(SimulatedBehavior.ServerError(503), times: 2)),
         new("4 · streaming: the backup stalls before its first token: the stream switches before you see anything", "Write two lines about the sea.", Streaming: true,
             sim => sim.Model(OfflineStage.BackupModel).Then(SimulatedBehavior.Stall(0, TimeSpan.FromSeconds(30)))),
+        new("5 · the primary is back but answers 503, twice with its retry; the backup's probe answers and closes its breaker", "Any museum tips for Porto?", Streaming: false,
+            sim => sim.Model(OfflineStage.PrimaryModel).Then(SimulatedBehavior.ServerError(503), times: 2),
+            new TurnPause("the primary's Retry-After and the backup's break run out",
+                health => Latest(Of(health, OfflineStage.PrimaryModel)?.CoolingDownUntil, Of(health, OfflineStage.BackupModel)?.OpenUntil))),
+        new("6 · the primary's third 503 in a row opens its breaker; the backup answers", "What should I pack for Madeira?", Streaming: false,
+            sim => sim.Model(OfflineStage.PrimaryModel).Then(SimulatedBehavior.ServerError(503))),
+        new("7 · the primary's breaker is open: it is skipped without a request", "When is the best time to visit the Algarve?", Streaming: false),
+        new("8 · the break is over: one probe reaches the primary, it answers, the breaker closes", "Give me one tip for Sintra.", Streaming: true,
+            PauseBefore: new TurnPause("the primary's break runs out", health => Of(health, OfflineStage.PrimaryModel)?.OpenUntil)),
     ];
 
     public static IReadOnlyList<ScriptedTurn> Live { get; } =
@@ -29,4 +36,10 @@ internal static class ScriptedTurns
         new("3 · another tool call", "How much is 100 EUR in USD?", Streaming: false),
         new("4 · streaming", "Write two lines about the sea.", Streaming: true),
     ];
+
+    private static ProviderHealthSnapshot? Of(IReadOnlyList<ProviderHealthSnapshot> health, string model) =>
+        health.FirstOrDefault(s => s.Model == model);
+
+    private static DateTimeOffset? Latest(DateTimeOffset? first, DateTimeOffset? second) =>
+        first is null ? second : second is null ? first : first > second ? first : second;
 }

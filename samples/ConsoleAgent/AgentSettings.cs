@@ -1,0 +1,4 @@
+namespace ConsoleAgent;
+
+/// <summary>What the command line asked for.</summary>
+internal sealed record AgentSettings(bool Chat, bool ForceOffline, int Seed, bool Verbose);

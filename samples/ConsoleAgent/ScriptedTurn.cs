@@ -1,0 +1,11 @@
+using SkFallback.Simulator;
+
+namespace ConsoleAgent;
+
+/// <summary>One turn of the scripted conversation, with the faults it stages offline and an optional wait before it.</summary>
+/// <param name="Title">The headline shown above the turn.</param>
+/// <param name="Prompt">What the user says.</param>
+/// <param name="Streaming">Whether the answer is streamed.</param>
+/// <param name="Stage">What the simulated providers do during the turn (offline only).</param>
+/// <param name="PauseBefore">A wait before the turn, until a cooldown or a break ends (offline only).</param>
+internal sealed record ScriptedTurn(string Title, string Prompt, bool Streaming, Action<ProviderSimulator>? Stage = null, TurnPause? PauseBefore = null);
