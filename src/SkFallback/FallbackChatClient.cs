@@ -161,25 +161,9 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
 
         var preferred = PreferredIndex(ref options);
-        ChainProvider[]? deferred = null;
-        var deferredCount = 0;
-        for (var step = 0; step < _providers.Length + deferredCount; step++)
+        var walk = new ChainWalk(this, call, preferred, messages, options);
+        while (walk.TryNext(out var provider, out var probe))
         {
-            // Providers whose breaker is open are not lost: they are tried last, when nothing else is left.
-            var lastResort = step >= _providers.Length;
-            var provider = lastResort ? deferred![step - _providers.Length] : _providers[Order(step, preferred)];
-            if (ShouldSkip(call, provider))
-            {
-                continue;
-            }
-
-            var probe = false;
-            if (!lastResort && (WouldExceedRateLimit(call, provider, messages, options) || !Admit(call, provider, out probe)))
-            {
-                (deferred ??= new ChainProvider[_providers.Length])[deferredCount++] = provider;
-                continue;
-            }
-
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
@@ -231,7 +215,7 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
                     EndAttempt(attempt, armed, abandoned: cancellationToken.IsCancellationRequested);
                 }
 
-                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt, failure).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, walk.NextName(), retry, attempt, failure).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -264,25 +248,9 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         var probeLength = detectRefusal ? _classifier.RefusalProbeLength : 0;
 
         var preferred = PreferredIndex(ref options);
-        ChainProvider[]? deferred = null;
-        var deferredCount = 0;
-        for (var step = 0; step < _providers.Length + deferredCount; step++)
+        var walk = new ChainWalk(this, call, preferred, messages, options);
+        while (walk.TryNext(out var provider, out var probe))
         {
-            // Providers whose breaker is open are not lost: they are tried last, when nothing else is left.
-            var lastResort = step >= _providers.Length;
-            var provider = lastResort ? deferred![step - _providers.Length] : _providers[Order(step, preferred)];
-            if (ShouldSkip(call, provider))
-            {
-                continue;
-            }
-
-            var probe = false;
-            if (!lastResort && (WouldExceedRateLimit(call, provider, messages, options) || !Admit(call, provider, out probe)))
-            {
-                (deferred ??= new ChainProvider[_providers.Length])[deferredCount++] = provider;
-                continue;
-            }
-
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
@@ -444,7 +412,7 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
                     throw StopWith(call, activity, failure.Value, outputCommitted: true);
                 }
 
-                var decision = await DecideAsync(call, provider, NextName(step, preferred), retry, attempt, failure.Value).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, walk.NextName(), retry, attempt, failure.Value).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -619,8 +587,63 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
     private static int Order(int step, int preferred) =>
         preferred <= 0 ? step : step == 0 ? preferred : step <= preferred ? step - 1 : step;
 
-    private string? NextName(int step, int preferred) =>
-        step + 1 < _providers.Length ? _providers[Order(step + 1, preferred)].Name : null;
+    /// <summary>
+    /// Walks the chain for one call: the preferred provider first, then the rest in order, passing over providers
+    /// that are cooling down. Providers whose breaker is open, or whose rate-limit window cannot take the request,
+    /// are not lost: they come last, when nothing else is left.
+    /// </summary>
+    private struct ChainWalk
+    {
+        private readonly FallbackChatClient _owner;
+        private readonly FallbackCall _call;
+        private readonly int _preferred;
+        private readonly IEnumerable<ChatMessage> _messages;
+        private readonly ChatOptions? _options;
+        private ChainProvider[]? _deferred;
+        private int _deferredCount;
+        private int _step;
+
+        public ChainWalk(FallbackChatClient owner, FallbackCall call, int preferred, IEnumerable<ChatMessage> messages, ChatOptions? options)
+        {
+            _owner = owner;
+            _call = call;
+            _preferred = preferred;
+            _messages = messages;
+            _options = options;
+        }
+
+        public bool TryNext(out ChainProvider provider, out bool probe)
+        {
+            var providers = _owner._providers;
+            while (_step < providers.Length + _deferredCount)
+            {
+                var step = _step++;
+                var lastResort = step >= providers.Length;
+                provider = lastResort ? _deferred![step - providers.Length] : providers[Order(step, _preferred)];
+                if (_owner.ShouldSkip(_call, provider))
+                {
+                    continue;
+                }
+
+                probe = false;
+                if (!lastResort && (_owner.WouldExceedRateLimit(_call, provider, _messages, _options) || !Admit(_call, provider, out probe)))
+                {
+                    (_deferred ??= new ChainProvider[providers.Length])[_deferredCount++] = provider;
+                    continue;
+                }
+
+                return true;
+            }
+
+            provider = null!;
+            probe = false;
+            return false;
+        }
+
+        /// <summary>The provider the walk would try next in chain order (for the log line of a fallback).</summary>
+        public readonly string? NextName() =>
+            _step < _owner._providers.Length ? _owner._providers[Order(_step, _preferred)].Name : null;
+    }
 
     /// <summary>
     /// Finds the provider a caller asked to start with (<see cref="FallbackMetadataKeys.PreferProvider"/>), and removes
