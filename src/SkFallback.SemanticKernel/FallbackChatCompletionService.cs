@@ -61,8 +61,13 @@ public sealed class FallbackChatCompletionService : IChatCompletionService
             attributes[ProvidersKey] = string.Join(',', chain.ProviderNames);
         }
 
+        Health = fallbackClient.GetService<SkFallback.Health.IProviderHealth>();
+
         Attributes = new ReadOnlyDictionary<string, object?>(attributes);
     }
+
+    /// <summary>Gets the live health of the chain's providers (breaker states, error rates, latency), when the chain reports it.</summary>
+    public SkFallback.Health.IProviderHealth? Health { get; }
 
     /// <summary>Gets the service's attributes: the first provider's model id (<see cref="AIServiceExtensions.ModelIdKey"/>) and the chain's provider names (<see cref="ProvidersKey"/>).</summary>
     public IReadOnlyDictionary<string, object?> Attributes { get; }

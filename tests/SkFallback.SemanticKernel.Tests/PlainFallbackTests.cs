@@ -83,4 +83,21 @@ public sealed class PlainFallbackTests
 
         Assert.Equal(simulator.ExpectedReply(Chains.ModelB, Question), result.ToString());
     }
+
+    [Fact]
+    public async Task Health_AfterRateLimit_ShowsCooldownAndLastFailure()
+    {
+        await using var simulator = await ProviderSimulator.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        simulator.Model(Chains.ModelA).Always(SimulatedBehavior.RateLimited(TimeSpan.FromSeconds(30)));
+        var kernel = Chains.Kernel(simulator, WireFormat.OpenAI, WireFormat.Anthropic);
+        var chat = Assert.IsType<FallbackChatCompletionService>(kernel.GetRequiredService<IChatCompletionService>());
+
+        await chat.GetChatMessageContentAsync(Chains.Ask(Question), kernel: kernel, cancellationToken: TestContext.Current.CancellationToken);
+        var health = chat.Health!.GetSnapshot();
+
+        Assert.Equal(["A", "B"], health.Select(h => h.Provider));
+        Assert.Equal(FailureKind.RateLimited, health[0].LastFailure);
+        Assert.NotNull(health[0].CoolingDownUntil);
+        Assert.Equal(0, health[1].ErrorRate);
+    }
 }
