@@ -54,8 +54,7 @@ internal static class AgentApp
         var chat = kernel.GetRequiredService<IChatCompletionService>();
         var filter = kernel.Services.GetRequiredService<FallbackFunctionInvocationFilter>();
 
-        // The chain behind the chat service is the kernel's FallbackChatClient singleton (keyed by serviceId; unkeyed here).
-        var health = kernel.Services.GetRequiredService<FallbackChatClient>().GetService<IProviderHealth>()!;
+        var health = ((FallbackChatCompletionService)chat).Health!;
         using var monitor = new ProviderHealthMonitor(health, failureThreshold);
 
         AnsiConsole.MarkupLine(stage is null
