@@ -1,7 +1,0 @@
-namespace SkFallback.Anthropic.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Smoke_Always_Passes() => Assert.True(true);
-}
