@@ -1,0 +1,36 @@
+namespace SkFallback.Cost;
+
+/// <summary>One pinned model of the <see cref="PriceCatalog"/>: its prices per million tokens, limits, capabilities and quality tier.</summary>
+public sealed record ModelPrice
+{
+    /// <summary>Gets the pinned model id (for example <c>gpt-4o-2024-08-06</c>).</summary>
+    public required string ModelId { get; init; }
+
+    /// <summary>Gets the provider kind that serves the model, one of <see cref="ProviderKinds"/>.</summary>
+    public required string Provider { get; init; }
+
+    /// <summary>Gets the price of one million uncached input tokens, in US dollars.</summary>
+    public required decimal InputPerMillion { get; init; }
+
+    /// <summary>Gets the price of one million output tokens, in US dollars.</summary>
+    public required decimal OutputPerMillion { get; init; }
+
+    /// <summary>Gets the price of one million cached input tokens (cache hits), in US dollars.</summary>
+    /// <value><see langword="null"/> when no cached price is known: cached tokens are then charged at <see cref="InputPerMillion"/>, never less.</value>
+    public decimal? CachedInputPerMillion { get; init; }
+
+    /// <summary>Gets the context window in tokens (prompt and output together).</summary>
+    public required int ContextWindow { get; init; }
+
+    /// <summary>Gets the most output tokens one call may produce.</summary>
+    public required int MaxOutputTokens { get; init; }
+
+    /// <summary>Gets what the model accepts besides text.</summary>
+    public ModelCapabilities Capabilities { get; init; }
+
+    /// <summary>Gets the quality tier, 1 (lowest) to 5 (highest): an editorial ranking used to bound routing, not a benchmark score.</summary>
+    public required int QualityTier { get; init; }
+
+    /// <summary>Gets where the prices were taken from, and when.</summary>
+    public string? Source { get; init; }
+}
