@@ -120,7 +120,8 @@ public sealed partial class FallbackChatClient
             return false;
         }
 
-        call.PromptTokens ??= RequestTokenEstimate.PromptTokens(messages);
+        // Counted once per call, with the tokenizer of the first provider that needs it (families differ by a few percent).
+        call.PromptTokens ??= _tokens.EstimatePromptTokens(provider.Model, messages, options);
         var needed = call.PromptTokens.Value + (options?.MaxOutputTokens ?? provider.MaxOutputTokens ?? 0);
         if (!provider.RateLimit.WouldExceed(needed, _timeProvider.GetUtcNow(), out var reason))
         {

@@ -38,6 +38,7 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
     private readonly TimeProvider _timeProvider;
     private readonly AttemptTokenSourcePool _tokenSources;
     private readonly ChatClientMetadata _metadata;
+    private readonly Cost.TokenEstimator _tokens = new();
     private readonly IProviderStateStore? _stateStore;
     private readonly IDisposable? _subscription;
 
