@@ -55,17 +55,7 @@ public sealed partial class FallbackChatClient
             }
         }
 
-        var remaining = Timeout.InfiniteTimeSpan;
-        if (call.HasDeadline)
-        {
-            remaining = call.Deadline - call.ElapsedAt(now);
-            if (remaining <= TimeSpan.Zero)
-            {
-                remaining = TimeSpan.FromTicks(1);
-            }
-        }
-
-        source.CancelAfter(call.Bound(left, remaining));
+        source.CancelAfter(call.BoundAt(left, now));
     }
 
     /// <summary>Ends an attempt; a probe that ended without an outcome (the caller left) hands the probe to the next caller.</summary>

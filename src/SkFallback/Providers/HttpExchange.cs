@@ -33,13 +33,6 @@ internal sealed class HttpExchange
 
     public DateTimeOffset? RequestsResetAt { get; private set; }
 
-    public void Reset()
-    {
-        StatusCode = null;
-        RetryAfter = null;
-        ErrorBody = null;
-    }
-
     public void Record(HttpResponseMessage response, string? errorBody, DateTimeOffset now)
     {
         StatusCode = response.StatusCode;

@@ -57,31 +57,37 @@ internal sealed class FallbackCall
     public bool DeadlinePassedAt(long timestamp) => HasDeadline && ElapsedAt(timestamp) >= Deadline;
 
     /// <summary>Time left before the deadline (<see cref="Timeout.InfiniteTimeSpan"/> without one; never negative).</summary>
-    public TimeSpan Remaining
-    {
-        get
-        {
-            if (!HasDeadline)
-            {
-                return Timeout.InfiniteTimeSpan;
-            }
+    public TimeSpan Remaining => RemainingAt(_timeProvider.GetTimestamp());
 
-            var left = Deadline - Elapsed;
-            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-        }
-    }
-
-    public bool DeadlinePassed => HasDeadline && Elapsed >= Deadline;
+    public bool DeadlinePassed => DeadlinePassedAt(_timeProvider.GetTimestamp());
 
     /// <summary>Gets a value indicating whether the running attempt's timer was set by the deadline rather than its own timeout.</summary>
     public bool DeadlineBinds { get; private set; }
 
-    /// <summary>The shorter of a timeout and the time left before the deadline; infinite stays infinite.</summary>
-    public TimeSpan Bound(TimeSpan timeout) => Bound(timeout, Remaining);
-
-    /// <summary>The shorter of a timeout and <paramref name="remaining"/> (the time left before the deadline).</summary>
-    public TimeSpan Bound(TimeSpan timeout, TimeSpan remaining)
+    /// <summary>Time left before the deadline at <paramref name="timestamp"/> (<see cref="Timeout.InfiniteTimeSpan"/> without one; never negative).</summary>
+    public TimeSpan RemainingAt(long timestamp)
     {
+        if (!HasDeadline)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        var left = Deadline - ElapsedAt(timestamp);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// The shorter of <paramref name="timeout"/> and the time left before the deadline at <paramref name="timestamp"/>
+    /// (at least one tick, so a timer is always set); records in <see cref="DeadlineBinds"/> which one it was.
+    /// </summary>
+    public TimeSpan BoundAt(TimeSpan timeout, long timestamp)
+    {
+        var remaining = RemainingAt(timestamp);
+        if (remaining == TimeSpan.Zero)
+        {
+            remaining = TimeSpan.FromTicks(1);
+        }
+
         DeadlineBinds = remaining != Timeout.InfiniteTimeSpan && (timeout == Timeout.InfiniteTimeSpan || remaining <= timeout);
         return DeadlineBinds ? remaining : timeout;
     }
