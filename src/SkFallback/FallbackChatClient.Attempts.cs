@@ -111,7 +111,7 @@ public sealed partial class FallbackChatClient
                 : new(FailureKind.FirstTokenTimeout, null, null, "no content before the first-token timeout");
         }
 
-        return FailureClassifier.Classify(ex, exchange, _redactor);
+        return FailureClassifier.Classify(ex, exchange, _redactor, _timeProvider.GetUtcNow());
     }
 
     private void Succeed(FallbackCall call, ChainProvider provider, int retry, AttemptScope attempt, Activity? activity)

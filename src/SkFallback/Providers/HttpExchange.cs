@@ -115,27 +115,38 @@ internal sealed class HttpExchange
     }
 
     /// <summary>Reads how long to stay away: <c>retry-after-ms</c>, then <c>Retry-After</c> (seconds or HTTP date).</summary>
-    internal static TimeSpan? ReadRetryAfter(HttpResponseHeaders headers, DateTimeOffset now)
+    internal static TimeSpan? ReadRetryAfter(HttpResponseHeaders headers, DateTimeOffset now) =>
+        ParseRetryAfter(
+            headers.TryGetValues("retry-after-ms", out var ms) ? ms.FirstOrDefault() : null,
+            headers.TryGetValues("retry-after", out var retryAfter) ? retryAfter.FirstOrDefault() : null,
+            now);
+
+    /// <summary>
+    /// How long to stay away, from the header values themselves: <c>retry-after-ms</c> first, then <c>Retry-After</c>
+    /// as seconds or an HTTP date. Never negative; <see langword="null"/> when neither says.
+    /// </summary>
+    internal static TimeSpan? ParseRetryAfter(string? retryAfterMs, string? retryAfter, DateTimeOffset now)
     {
-        if (headers.TryGetValues("retry-after-ms", out var msValues)
-            && double.TryParse(msValues.FirstOrDefault(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ms)
-            && ms >= 0)
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (double.TryParse(retryAfterMs, System.Globalization.NumberStyles.Float, invariant, out var ms) && ms >= 0)
         {
             return TimeSpan.FromMilliseconds(ms);
         }
 
-        if (headers.RetryAfter is { } retryAfter)
+        if (string.IsNullOrWhiteSpace(retryAfter))
         {
-            if (retryAfter.Delta is TimeSpan delta)
-            {
-                return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-            }
+            return null;
+        }
 
-            if (retryAfter.Date is DateTimeOffset date)
-            {
-                var wait = date - now;
-                return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-            }
+        if (double.TryParse(retryAfter, System.Globalization.NumberStyles.Float, invariant, out var seconds))
+        {
+            return seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
+        }
+
+        if (DateTimeOffset.TryParse(retryAfter, invariant, System.Globalization.DateTimeStyles.AssumeUniversal, out var date))
+        {
+            var wait = date - now;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
         }
 
         return null;

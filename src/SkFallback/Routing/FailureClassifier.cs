@@ -43,7 +43,7 @@ internal sealed class FailureClassifier
     public int RefusalProbeLength => _longestRefusalPhrase;
 
     /// <summary>Classifies an exception thrown by a provider client.</summary>
-    public static FailureClassification Classify(Exception exception, HttpExchange? exchange, SecretRedactor redactor)
+    public static FailureClassification Classify(Exception exception, HttpExchange? exchange, SecretRedactor redactor, DateTimeOffset now)
     {
         var detail = redactor.Describe(exception);
 
@@ -58,7 +58,7 @@ internal sealed class FailureClassifier
             switch (current)
             {
                 case ClientResultException { Status: >= 400 } clientResult:
-                    return FromStatus(clientResult.Status, clientResult.Message, RetryAfterOf(clientResult), detail);
+                    return FromStatus(clientResult.Status, clientResult.Message, RetryAfterOf(clientResult, now), detail);
                 case HttpRequestException { StatusCode: HttpStatusCode status }:
                     return FromStatus((int)status, current.Message, null, detail);
                 case HttpIOException { HttpRequestError: HttpRequestError.InvalidResponse }:
@@ -173,25 +173,15 @@ internal sealed class FailureClassifier
 
     private static int? StatusOf(HttpExchange? exchange) => exchange?.StatusCode is HttpStatusCode status ? (int)status : null;
 
-    private static TimeSpan? RetryAfterOf(ClientResultException exception)
+    private static TimeSpan? RetryAfterOf(ClientResultException exception, DateTimeOffset now)
     {
         var headers = exception.GetRawResponse()?.Headers;
-        if (headers is null)
-        {
-            return null;
-        }
-
-        if (headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var millis))
-        {
-            return TimeSpan.FromMilliseconds(millis);
-        }
-
-        if (headers.TryGetValue("retry-after", out var seconds) && double.TryParse(seconds, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var secs))
-        {
-            return TimeSpan.FromSeconds(secs);
-        }
-
-        return null;
+        return headers is null
+            ? null
+            : HttpExchange.ParseRetryAfter(
+                headers.TryGetValue("retry-after-ms", out var ms) ? ms : null,
+                headers.TryGetValue("retry-after", out var retryAfter) ? retryAfter : null,
+                now);
     }
 
     private static bool Contains(string? body, string[] markers)
