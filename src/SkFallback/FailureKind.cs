@@ -56,4 +56,10 @@ public enum FailureKind
 
     /// <summary>The provider was not called because its circuit breaker is open (it is still tried last when nothing else is left).</summary>
     CircuitOpen,
+
+    /// <summary>Skipped: the call's budget (per call, per turn or the tenant's day) cannot pay for this provider's estimated cost.</summary>
+    BudgetExceeded,
+
+    /// <summary>Skipped: the routing policy left the provider out (capability, quality tier, latency bound, or a rule's chain).</summary>
+    Ineligible,
 }

@@ -33,6 +33,8 @@ public sealed partial class FallbackChatClient
     /// </summary>
     private AttemptScope BeginAttempt(FallbackCall call, ChainProvider provider, bool probe)
     {
+        call.Charged = false;
+        call.Chunks = 0;
         var start = call.NextAttemptStart(out var first);
         var source = _tokenSources.Rent();
         var registration = call.CallerToken.CanBeCanceled
@@ -59,7 +61,7 @@ public sealed partial class FallbackChatClient
     }
 
     /// <summary>Ends an attempt; a probe that ended without an outcome (the caller left) hands the probe to the next caller.</summary>
-    private void EndAttempt(AttemptScope attempt, bool armed, bool abandoned)
+    private void EndAttempt(FallbackCall call, AttemptScope attempt, bool armed, bool abandoned, FailureKind abandonedAs = FailureKind.Cancelled)
     {
         if (attempt.Exchange is { } exchange)
         {
@@ -69,6 +71,12 @@ public sealed partial class FallbackChatClient
         if (abandoned && attempt.Probe)
         {
             attempt.Provider.Breaker?.OnAbandoned(probe: true);
+        }
+
+        if (abandoned)
+        {
+            // The caller left mid-attempt: the provider still charges what it processed (nothing, if it was never sent).
+            Charge(call, attempt.Provider, abandonedAs, null, call.Chunks);
         }
 
         EndExchange(attempt.Exchange);
@@ -146,6 +154,8 @@ public sealed partial class FallbackChatClient
         }
 
         call.Attempts.Add(new(provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed, retry, failure.Detail));
+        Charge(call, provider, failure.Kind, failure.StatusCode, call.Chunks);
+
         FallbackTelemetry.RecordAttempt(provider.Name, provider.Model, failure.Kind, elapsed);
         Log.AttemptFailed(_logger, provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed.TotalMilliseconds, failure.Detail);
         Activity.Current?.AddEvent(new ActivityEvent("skfallback.attempt_failed", tags: new ActivityTagsCollection
@@ -219,7 +229,7 @@ public sealed partial class FallbackChatClient
         return Decision.Next;
     }
 
-    private FallbackExhaustedException StopWith(FallbackCall call, Activity? activity, FailureClassification failure, bool outputCommitted = false)
+    private Exception StopWith(FallbackCall call, Activity? activity, FailureClassification failure, bool outputCommitted = false)
     {
         if (failure.Kind == FailureKind.DeadlineExceeded)
         {
@@ -240,8 +250,17 @@ public sealed partial class FallbackChatClient
         return Fail(call, activity, message, failure.Kind, outputCommitted);
     }
 
-    private FallbackExhaustedException Exhausted(FallbackCall call, Activity? activity, bool deadline)
+    private Exception Exhausted(FallbackCall call, Activity? activity, bool deadline)
     {
+        if (!deadline && call.Attempts.Count > 0 && call.Attempts.TrueForAll(a => a.Skipped) && call.Attempts.Exists(a => a.Outcome == FailureKind.BudgetExceeded))
+        {
+            // Every candidate was ruled out by a budget (for example by concurrent calls holding the tenant's day).
+            var scope = call.TenantLimit is not null ? BudgetScope.Tenant : call.MaxCostScope;
+            var left = scope == BudgetScope.Tenant ? 0m : Math.Max(0m, (call.MaxCost ?? 0m) - call.Spent);
+            activity?.SetStatus(ActivityStatusCode.Error, "budget exceeded");
+            return Unaffordable(call, scope, left, $"No provider can serve this request within its {scope.ToString().ToLowerInvariant()} budget. Nothing was sent.");
+        }
+
         if (deadline && (call.Attempts.Count == 0 || call.Attempts[^1].Outcome != FailureKind.DeadlineExceeded))
         {
             call.Attempts.Add(new("(chain)", string.Empty, FailureKind.DeadlineExceeded, null, call.Elapsed,

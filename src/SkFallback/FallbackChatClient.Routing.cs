@@ -22,6 +22,8 @@ public sealed partial class FallbackChatClient
         private readonly int _preferred;
         private readonly IEnumerable<ChatMessage> _messages;
         private readonly ChatOptions? _options;
+        private readonly IReadOnlyList<int>? _route;
+        private readonly int _length;
         private ChainProvider[]? _deferred;
         private int _deferredCount;
         private int _step;
@@ -30,20 +32,24 @@ public sealed partial class FallbackChatClient
         {
             _owner = owner;
             _call = call;
-            _preferred = preferred;
             _messages = messages;
             _options = options;
+            _route = call.Route;
+            _length = _route?.Count ?? owner._providers.Length;
+
+            // With a policy's route, the preferred provider moves to the front of the route (if the route has it).
+            _preferred = _route is null || preferred < 0 ? preferred : IndexIn(_route, preferred);
         }
 
         public bool TryNext(out ChainProvider provider, out bool probe)
         {
             var providers = _owner._providers;
-            while (_step < providers.Length + _deferredCount)
+            while (_step < _length + _deferredCount)
             {
                 var step = _step++;
-                var lastResort = step >= providers.Length;
-                provider = lastResort ? _deferred![step - providers.Length] : providers[Order(step, _preferred)];
-                if (_owner.ShouldSkip(_call, provider))
+                var lastResort = step >= _length;
+                provider = lastResort ? _deferred![step - _length] : providers[At(step)];
+                if (_owner.ShouldSkip(_call, provider, _messages, _options))
                 {
                     continue;
                 }
@@ -65,14 +71,33 @@ public sealed partial class FallbackChatClient
 
         /// <summary>The provider the walk would try next in chain order (for the log line of a fallback).</summary>
         public readonly string? NextName() =>
-            _step < _owner._providers.Length ? _owner._providers[Order(_step, _preferred)].Name : null;
+            _step < _length ? _owner._providers[At(_step)].Name : null;
+
+        private readonly int At(int step)
+        {
+            var position = Order(step, _preferred);
+            return _route is null ? position : _route[position];
+        }
+
+        private static int IndexIn(IReadOnlyList<int> route, int index)
+        {
+            for (var i = 0; i < route.Count; i++)
+            {
+                if (route[i] == index)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
     }
 
     /// <summary>
-    /// Finds the provider a caller asked to start with (<see cref="FallbackMetadataKeys.PreferProvider"/>), and removes
-    /// the hint from the options so it never reaches a provider.
+    /// Finds the provider a caller asked to start with (<see cref="FallbackMetadataKeys.PreferProvider"/>); the hint is
+    /// removed from the options with every other SkFallback key before a provider sees them (<see cref="Plan"/>).
     /// </summary>
-    private int PreferredIndex(ref ChatOptions? options)
+    private int PreferredIndex(ChatOptions? options)
     {
         if (options?.AdditionalProperties is not { } properties
             || !properties.TryGetValue(FallbackMetadataKeys.PreferProvider, out var value))
@@ -80,8 +105,6 @@ public sealed partial class FallbackChatClient
             return -1;
         }
 
-        options = options.Clone();
-        options.AdditionalProperties!.Remove(FallbackMetadataKeys.PreferProvider);
         if (value is string name)
         {
             for (var i = 0; i < _providers.Length; i++)
@@ -120,9 +143,8 @@ public sealed partial class FallbackChatClient
             return false;
         }
 
-        // Counted once per call, with the tokenizer of the first provider that needs it (families differ by a few percent).
-        call.PromptTokens ??= _tokens.EstimatePromptTokens(provider.Model, messages, options);
-        var needed = call.PromptTokens.Value + (options?.MaxOutputTokens ?? provider.MaxOutputTokens ?? 0);
+        // Counted once per encoding and call, corrected per model.
+        var needed = RequestOf(call, messages, options).PromptTokens(provider.Candidate) + (options?.MaxOutputTokens ?? provider.MaxOutputTokens ?? 0);
         if (!provider.RateLimit.WouldExceed(needed, _timeProvider.GetUtcNow(), out var reason))
         {
             return false;
@@ -148,7 +170,7 @@ public sealed partial class FallbackChatClient
         return false;
     }
 
-    private bool ShouldSkip(FallbackCall call, ChainProvider provider)
+    private bool ShouldSkip(FallbackCall call, ChainProvider provider, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         var now = provider.EverCooledDown ? _timeProvider.GetUtcNow() : default;
         if (provider.EverCooledDown && provider.IsCoolingDown(now, out var until))
@@ -165,6 +187,6 @@ public sealed partial class FallbackChatClient
             return true;
         }
 
-        return false;
+        return !FitsContextWindow(call, provider, messages, options) || !FitsBudget(call, provider);
     }
 }

@@ -22,22 +22,29 @@ public sealed partial class FallbackChatClient
         var detectRefusal = _fallbackOn[(int)FailureKind.Refusal];
         var probeLength = detectRefusal ? _classifier.RefusalProbeLength : 0;
 
-        var preferred = PreferredIndex(ref options);
+        var preferred = PreferredIndex(options);
+        Plan(call, messages, ref options);
         var walk = new ChainWalk(this, call, preferred, messages, options);
         while (walk.TryNext(out var provider, out var probe))
         {
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
+                if (!Reserve(call, provider))
+                {
+                    break;
+                }
+
                 var attempt = BeginAttempt(call, provider, probe);
                 if (attempt.DeadlinePassed)
                 {
-                    EndAttempt(attempt, armed: false, abandoned: true);
+                    EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
                     throw Exhausted(call, activity, deadline: true);
                 }
 
                 var armed = false;
                 var succeeded = false;
+                long delivered = 0;
                 IAsyncEnumerator<ChatResponseUpdate>? stream = null;
                 var committed = false;
                 var contentSeen = false;
@@ -79,13 +86,24 @@ public sealed partial class FallbackChatClient
                         if (committed)
                         {
                             // The hot path: one field read per chunk, then straight through.
-                            finished |= update.FinishReason is not null;
+                            delivered++;
+                            if (finished || update.FinishReason is not null)
+                            {
+                                finished = true;
+                                CaptureUsage(call, update);
+                            }
+
                             yield return update;
                             continue;
                         }
 
                         var verdict = pending.Add(update, _classifier, detectRefusal, probeLength, out var hasContent);
-                        finished |= update.FinishReason is not null;
+                        if (finished || update.FinishReason is not null)
+                        {
+                            finished = true;
+                            CaptureUsage(call, update);
+                        }
+
                         if (hasContent && !contentSeen)
                         {
                             contentSeen = true;
@@ -108,6 +126,7 @@ public sealed partial class FallbackChatClient
                         {
                             committed = true;
                             AnnotateFirst(pending.First, provider);
+                            delivered += pending.Count;
                             for (var i = 0; i < pending.Count; i++)
                             {
                                 yield return pending[i];
@@ -138,6 +157,8 @@ public sealed partial class FallbackChatClient
                                 AnnotateFirst(pending.First, provider);
                             }
 
+                            delivered += pending.Count;
+
                             for (var i = 0; i < pending.Count; i++)
                             {
                                 yield return pending[i];
@@ -151,14 +172,21 @@ public sealed partial class FallbackChatClient
                     {
                         succeeded = true;
                         Succeed(call, provider, retry, attempt, activity);
+                        Charge(call, provider, FailureKind.None, 200, delivered);
                         var trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
                         trailer.AdditionalProperties[FallbackMetadataKeys.Attempts] = call.Attempts;
+                        if (call.Routing is not null || call.LastCost is not null)
+                        {
+                            AnnotateCost(trailer.AdditionalProperties, call, provider);
+                        }
+
                         yield return trailer;
                         yield break;
                     }
                 }
                 finally
                 {
+                    call.Chunks = delivered;
                     if (stream is not null)
                     {
                         // Tear the provider's stream down before its timeout source is reused.
@@ -177,7 +205,7 @@ public sealed partial class FallbackChatClient
                         }
                     }
 
-                    EndAttempt(attempt, armed, abandoned: failure is null && !succeeded);
+                    EndAttempt(call, attempt, armed, abandoned: failure is null && !succeeded);
                 }
 
                 if (committed)
@@ -203,6 +231,19 @@ public sealed partial class FallbackChatClient
         }
 
         throw Exhausted(call, activity, deadline: false);
+    }
+
+    /// <summary>Keeps the usage a provider reports at the end of its stream (with or after the finish reason).</summary>
+    private static void CaptureUsage(FallbackCall call, ChatResponseUpdate update)
+    {
+        var contents = update.Contents;
+        for (var i = 0; i < contents.Count; i++)
+        {
+            if (contents[i] is UsageContent usage)
+            {
+                call.Usage = usage.Details;
+            }
+        }
     }
 
     private static void AnnotateFirst(ChatResponseUpdate update, ChainProvider provider)

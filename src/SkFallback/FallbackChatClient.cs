@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SkFallback.CircuitBreaking;
+using SkFallback.Cost;
 using SkFallback.Diagnostics;
 using SkFallback.Health;
 using SkFallback.Providers;
@@ -48,15 +49,21 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
     /// <param name="loggerFactory">The logger factory; none by default.</param>
     /// <param name="timeProvider">The clock for timeouts, backoff and cooldowns; <see cref="TimeProvider.System"/> by default.</param>
     /// <param name="stateStore">Shares breaker states and cooldowns with other replicas (for example SkFallback.Redis); none by default.</param>
+    /// <param name="routingPolicies">Routing policies beyond the built-in ones, chosen by <see cref="IRoutingPolicy.Name"/> in <c>SkFallback:Routing:Policy</c>.</param>
+    /// <param name="priceCatalog">The prices, limits and tiers of models; <see cref="PriceCatalog.Default"/> by default.</param>
+    /// <param name="ledger">Where spend is recorded and tenant budgets are held; a new <see cref="SpendLedger"/> by default.</param>
     public FallbackChatClient(
         FallbackOptions options,
         IEnumerable<IProviderClientFactory>? providerFactories = null,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
-        IProviderStateStore? stateStore = null)
+        IProviderStateStore? stateStore = null,
+        IEnumerable<IRoutingPolicy>? routingPolicies = null,
+        PriceCatalog? priceCatalog = null,
+        ISpendLedger? ledger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        FallbackOptionsValidator.ThrowIfInvalid(options);
+        FallbackOptionsValidator.ThrowIfInvalid(options, routingPolicyNames: routingPolicies?.Select(p => p.Name));
 
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FallbackChatClient>();
@@ -85,6 +92,20 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
             foreach (var built in _providers)
             {
                 built?.Dispose();
+            }
+
+            throw;
+        }
+
+        try
+        {
+            InitializeCost(options, routingPolicies, priceCatalog, ledger);
+        }
+        catch
+        {
+            foreach (var built in _providers)
+            {
+                built.Dispose();
             }
 
             throw;
@@ -136,17 +157,23 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
         using var activity = StartActivity(streaming: false);
         var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
 
-        var preferred = PreferredIndex(ref options);
+        var preferred = PreferredIndex(options);
+        Plan(call, messages, ref options);
         var walk = new ChainWalk(this, call, preferred, messages, options);
         while (walk.TryNext(out var provider, out var probe))
         {
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
+                if (!Reserve(call, provider))
+                {
+                    break;
+                }
+
                 var attempt = BeginAttempt(call, provider, probe);
                 if (attempt.DeadlinePassed)
                 {
-                    EndAttempt(attempt, armed: false, abandoned: true);
+                    EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
                     throw Exhausted(call, activity, deadline: true);
                 }
 
@@ -172,10 +199,17 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
                         verdict = FailureKind.None;
                     }
 
+                    call.Usage = response.Usage;
                     if (verdict == FailureKind.None)
                     {
                         Succeed(call, provider, retry, attempt, activity);
+                        Charge(call, provider, FailureKind.None, 200, call.Routing is not null && response.Usage is null ? TokenEstimator.CountText(provider.Candidate.Family, response.Text) : 0);
                         Annotate(response, provider, call);
+                        if (call.Routing is not null || call.LastCost is not null)
+                        {
+                            AnnotateCost(response.AdditionalProperties!, call, provider);
+                        }
+
                         return response;
                     }
 
@@ -188,7 +222,7 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
                 }
                 finally
                 {
-                    EndAttempt(attempt, armed, abandoned: cancellationToken.IsCancellationRequested);
+                    EndAttempt(call, attempt, armed, abandoned: cancellationToken.IsCancellationRequested);
                 }
 
                 var decision = await DecideAsync(call, provider, walk.NextName(), retry, attempt, failure).ConfigureAwait(false);

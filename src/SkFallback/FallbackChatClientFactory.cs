@@ -10,7 +10,7 @@ internal static class FallbackChatClientFactory
 {
     public static FallbackChatClient Create(IServiceProvider services, FallbackOptions options, string sectionName)
     {
-        FallbackOptionsValidator.ThrowIfInvalid(options, sectionName);
+        FallbackOptionsValidator.ThrowIfInvalid(options, sectionName, (services.GetService<IEnumerable<Routing.IRoutingPolicy>>() ?? []).Select(p => p.Name));
         for (var i = 0; i < options.Providers.Count; i++)
         {
             var provider = options.Providers[i];
@@ -27,6 +27,9 @@ internal static class FallbackChatClientFactory
             services.GetService<IEnumerable<IProviderClientFactory>>() ?? [],
             services.GetService<ILoggerFactory>(),
             services.GetService<TimeProvider>(),
-            services.GetService<CircuitBreaking.IProviderStateStore>());
+            services.GetService<CircuitBreaking.IProviderStateStore>(),
+            (services.GetService<IEnumerable<Routing.IRoutingPolicy>>() ?? []),
+            services.GetService<Cost.PriceCatalog>(),
+            services.GetService<Cost.ISpendLedger>());
     }
 }

@@ -20,4 +20,40 @@ public static class FallbackMetadataKeys
     /// the rest of the chain follows in order. Used to keep a tool loop on the provider that started it.
     /// </summary>
     public const string PreferProvider = "skfallback.prefer_provider";
+
+    /// <summary>The actual cost of the answer in US dollars, from the usage the provider reported and the price catalog (<see cref="decimal"/>); absent when either is unknown.</summary>
+    public const string CostUsd = "skfallback.cost_usd";
+
+    /// <summary>The cost estimated before dispatch for the provider that answered, in US dollars (<see cref="decimal"/>); present when the call was routed by cost or under a budget.</summary>
+    public const string EstimatedCostUsd = "skfallback.estimated_cost_usd";
+
+    /// <summary>A request key: the tenant the call is made for (<see cref="string"/>); selects the tenant's daily budget and tags spend.</summary>
+    public const string Tenant = "skfallback.tenant";
+
+    /// <summary>A request key: the caller's user tier, for example <c>free</c> or <c>pro</c> (<see cref="string"/>), read by conditional routing.</summary>
+    public const string UserTier = "skfallback.user_tier";
+
+    /// <summary>A request key: the caller's region, for example <c>eu</c> (<see cref="string"/>), read by conditional routing.</summary>
+    public const string Region = "skfallback.region";
+
+    /// <summary>A request key: a task tag, for example <c>summarize</c> (<see cref="string"/>), read by conditional routing.</summary>
+    public const string Task = "skfallback.task";
+
+    /// <summary>A request key: the most this call may cost in US dollars (a number); candidates whose estimate exceeds it are skipped.</summary>
+    public const string MaxCostUsd = "skfallback.max_cost_usd";
+
+    /// <summary>A request key: the p95 latency bound for cheapest routing (a <see cref="TimeSpan"/> or a number of milliseconds).</summary>
+    public const string MaxLatency = "skfallback.max_latency";
+
+    /// <summary>A request key: the lowest acceptable quality tier, 1–5 (a number), for cheapest routing.</summary>
+    public const string MinQualityTier = "skfallback.min_quality_tier";
+
+    /// <summary>A request key: the name of the routing policy to use for this call instead of the configured one (<see cref="string"/>).</summary>
+    public const string RoutingPolicy = "skfallback.routing_policy";
+
+    /// <summary>A request key: the <see cref="Cost.TurnBudget"/> this call draws from (shared by every model call of one agent turn).</summary>
+    public const string TurnBudget = "skfallback.turn_budget";
+
+    /// <summary>The prefix every SkFallback request key starts with; such keys are removed before a request reaches a provider.</summary>
+    public const string Prefix = "skfallback.";
 }

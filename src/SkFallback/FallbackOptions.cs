@@ -57,6 +57,12 @@ public sealed class FallbackOptions
     /// <summary>Gets the circuit breaker every provider of the chain gets (section <c>SkFallback:CircuitBreaker</c>).</summary>
     public CircuitBreaking.CircuitBreakerOptions CircuitBreaker { get; } = new();
 
+    /// <summary>Gets how providers are picked and ordered per request (section <c>SkFallback:Routing</c>).</summary>
+    public Routing.RoutingOptions Routing { get; } = new();
+
+    /// <summary>Gets the spending limits (section <c>SkFallback:Budget</c>).</summary>
+    public Cost.BudgetOptions Budget { get; } = new();
+
     /// <summary>Gets or sets a value indicating whether model aliases such as <c>gpt-4o-latest</c> are accepted (with a warning) instead of rejected.</summary>
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool AllowModelAliases { get; set; }

@@ -14,9 +14,24 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
     /// <summary>Initializes a new instance of the <see cref="FallbackOptionsValidator"/> class.</summary>
     /// <param name="sectionName">The configuration section the options came from, used as the key prefix.</param>
     public FallbackOptionsValidator(string sectionName = FallbackOptions.SectionName)
+        : this(sectionName, null)
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="FallbackOptionsValidator"/> class that also accepts custom routing policies.</summary>
+    /// <param name="sectionName">The configuration section the options came from, used as the key prefix.</param>
+    /// <param name="routingPolicyNames">The names of routing policies given to the chain beyond the built-in ones.</param>
+    public FallbackOptionsValidator(string sectionName, IEnumerable<string>? routingPolicyNames)
     {
         SectionName = sectionName;
+        _policyNames = new HashSet<string>([Routing.RoutingPolicyNames.Ordered, Routing.RoutingPolicyNames.Cheapest, Routing.RoutingPolicyNames.Conditional], StringComparer.OrdinalIgnoreCase);
+        foreach (var name in routingPolicyNames ?? [])
+        {
+            _policyNames.Add(name);
+        }
     }
+
+    private readonly HashSet<string> _policyNames;
 
     /// <summary>Gets the key prefix used in messages.</summary>
     public string SectionName { get; }
@@ -39,9 +54,10 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
     /// <summary>Validates the options and throws <see cref="OptionsValidationException"/> listing every problem.</summary>
     /// <param name="options">The options.</param>
     /// <param name="sectionName">The key prefix for messages.</param>
-    public static void ThrowIfInvalid(FallbackOptions options, string sectionName = FallbackOptions.SectionName)
+    /// <param name="routingPolicyNames">The names of routing policies given to the chain beyond the built-in ones.</param>
+    public static void ThrowIfInvalid(FallbackOptions options, string sectionName = FallbackOptions.SectionName, IEnumerable<string>? routingPolicyNames = null)
     {
-        var result = new FallbackOptionsValidator(sectionName).Validate(Options.DefaultName, options);
+        var result = new FallbackOptionsValidator(sectionName, routingPolicyNames).Validate(Options.DefaultName, options);
         if (result.Failed)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(FallbackOptions), result.Failures);
@@ -85,6 +101,8 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         {
             errors.Add($"{p}:FallbackOn must not contain Cancelled: caller cancellation is never a fallback reason.");
         }
+
+        ValidateRouting(errors, options);
 
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Providers.Count; i++)
@@ -172,6 +190,88 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         }
 
         return errors;
+    }
+
+    private void ValidateRouting(List<string> errors, FallbackOptions options)
+    {
+        var p = SectionName;
+        var routing = options.Routing;
+        if (string.IsNullOrWhiteSpace(routing.Policy) || !_policyNames.Contains(routing.Policy))
+        {
+            errors.Add($"{p}:Routing:Policy '{routing.Policy}' is not a routing policy (allowed: {string.Join(", ", _policyNames.Order(StringComparer.Ordinal))}).");
+        }
+
+        if (routing.MaxLatency is { } latency && latency <= TimeSpan.Zero)
+        {
+            errors.Add($"{p}:Routing:MaxLatency must be positive (was {latency}).");
+        }
+
+        if (routing.MinQualityTier is int tier)
+        {
+            Range(errors, $"{p}:Routing:MinQualityTier", tier, 1, 5);
+        }
+
+        var providers = new HashSet<string>(options.Providers.Where(x => x is not null).Select(x => x.Name), StringComparer.OrdinalIgnoreCase);
+        for (var r = 0; r < routing.Rules.Count; r++)
+        {
+            var rule = routing.Rules[r];
+            var key = $"{p}:Routing:Rules:{r}";
+            if (rule is null)
+            {
+                errors.Add($"{key} is empty.");
+                continue;
+            }
+
+            if (rule.Chain.Count == 0)
+            {
+                errors.Add($"{key}:Chain must name at least one provider.");
+            }
+
+            ProviderNames(errors, $"{key}:Chain", rule.Chain, providers);
+        }
+
+        if (routing.DefaultChain is { } chain)
+        {
+            if (chain.Count == 0)
+            {
+                errors.Add($"{p}:Routing:DefaultChain must name at least one provider when set.");
+            }
+
+            ProviderNames(errors, $"{p}:Routing:DefaultChain", chain, providers);
+        }
+
+        var budget = options.Budget;
+        Positive(errors, $"{p}:Budget:MaxCostPerCall", budget.MaxCostPerCall);
+        Positive(errors, $"{p}:Budget:MaxCostPerTurn", budget.MaxCostPerTurn);
+        Positive(errors, $"{p}:Budget:DefaultTenantDailyLimit", budget.DefaultTenantDailyLimit);
+        foreach (var (tenant, limit) in budget.TenantDailyLimits)
+        {
+            Positive(errors, $"{p}:Budget:TenantDailyLimits:{tenant}", limit);
+        }
+
+        if (double.IsNaN(budget.ReserveMargin) || budget.ReserveMargin < 1 || budget.ReserveMargin > 3)
+        {
+            errors.Add($"{p}:Budget:ReserveMargin must be between 1 and 3 (was {budget.ReserveMargin}).");
+        }
+    }
+
+    private static void ProviderNames(List<string> errors, string key, IList<string> names, HashSet<string> providers)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (!providers.Contains(names[i] ?? string.Empty))
+            {
+                errors.Add($"{key}:{i} names '{names[i]}', which is not a provider of the chain ({string.Join(", ", providers)}).");
+            }
+        }
+    }
+
+    private static void Positive(List<string> errors, string key, decimal? value)
+    {
+        if (value is decimal amount && amount <= 0)
+        {
+            errors.Add($"{key} must be a positive amount of US dollars (was {amount}).");
+        }
     }
 
     /// <summary>Whether a model id is a moving alias rather than a pinned version.</summary>

@@ -27,6 +27,18 @@ public static class FallbackTelemetry
     /// <summary>Gauge of each provider's breaker state: 0 closed, 1 half-open, 2 open.</summary>
     public const string BreakerStateInstrument = "skfallback.breaker.state";
 
+    /// <summary>Semantic-convention histogram of tokens per attempt, tagged with <c>gen_ai.token.type</c> (input or output), provider and model.</summary>
+    public const string TokenUsageInstrument = "gen_ai.client.token.usage";
+
+    /// <summary>Counter of spend in US dollars at catalog prices, tagged with provider, model and tenant (when set).</summary>
+    public const string CostInstrument = "skfallback.cost";
+
+    /// <summary>Semantic-convention tag: input or output tokens.</summary>
+    public const string TokenTypeTag = "gen_ai.token.type";
+
+    /// <summary>Tag: the tenant a call was made for.</summary>
+    public const string TenantTag = "skfallback.tenant";
+
     /// <summary>Tag: a breaker's state before a transition.</summary>
     public const string FromStateTag = "skfallback.breaker.from";
 
@@ -58,6 +70,9 @@ public static class FallbackTelemetry
     internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(FallbacksInstrument, "{fallback}", "Moves to the next provider, by reason.");
     internal static readonly Histogram<double> AttemptDuration = Meter.CreateHistogram<double>(AttemptDurationInstrument, "s", "Duration of one provider attempt.");
     internal static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>(CallDurationInstrument, "s", "Duration of one fallback call, all attempts included.");
+
+    internal static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>(TokenUsageInstrument, "{token}", "Tokens used per provider attempt.");
+    internal static readonly Counter<double> Cost = Meter.CreateCounter<double>(CostInstrument, "USD", "Spend at catalog prices.");
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<FallbackChatClient, byte> LiveClients = new();
 
@@ -122,4 +137,18 @@ public static class FallbackTelemetry
     private static readonly string[] OutcomeNames = Enum.GetNames<FailureKind>();
 
     internal static string OutcomeName(FailureKind kind) => (uint)kind < (uint)OutcomeNames.Length ? OutcomeNames[(int)kind] : kind.ToString();
+
+    internal static void RecordSpend(Cost.SpendRecord record)
+    {
+        if (TokenUsage.Enabled)
+        {
+            TokenUsage.Record(record.PromptTokens, new(OperationNameTag, "chat"), new(TokenTypeTag, "input"), new(ProviderTag, record.Provider), new(RequestModelTag, record.Model));
+            TokenUsage.Record(record.OutputTokens, new(OperationNameTag, "chat"), new(TokenTypeTag, "output"), new(ProviderTag, record.Provider), new(RequestModelTag, record.Model));
+        }
+
+        if (Cost.Enabled)
+        {
+            Cost.Add((double)record.CostUsd, new(ProviderTag, record.Provider), new(RequestModelTag, record.Model), new(TenantTag, record.Tenant ?? "none"));
+        }
+    }
 }

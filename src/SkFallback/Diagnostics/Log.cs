@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "Circuit of {ProviderKey} went from {From} to {To} (open until {OpenUntil:O})")]
     public static partial void BreakerTransition(ILogger logger, string providerKey, SkFallback.CircuitBreaking.CircuitState from, SkFallback.CircuitBreaking.CircuitState to, DateTimeOffset openUntil);
+
+    [LoggerMessage(10, LogLevel.Warning, "A call was refused before dispatch: no provider fits its {Scope} budget ({RemainingUsd} USD left; {CandidateCount} candidates considered)")]
+    public static partial void BudgetRefused(ILogger logger, BudgetScope scope, decimal remainingUsd, int candidateCount);
 }

@@ -34,6 +34,38 @@ public sealed class ProviderHealthWindow
         }
     }
 
+    /// <summary>
+    /// The p95 attempt latency for routing. Recomputed only when the window changed, and then at most once every
+    /// eight attempts after the first 32, so a routing decision reads a cached value.
+    /// </summary>
+    internal TimeSpan? LatencyP95()
+    {
+        var attempts = Interlocked.Read(ref _attempts);
+        if (attempts == 0)
+        {
+            return null;
+        }
+
+        var cached = Volatile.Read(ref _p95Cache);
+        if (cached is not null && (cached.At == attempts || (attempts > 32 && attempts - cached.At < 8)))
+        {
+            return cached.Value;
+        }
+
+        var count = (int)Math.Min(attempts, Capacity);
+        Span<long> sorted = stackalloc long[count];
+        _durations.AsSpan(0, count).CopyTo(sorted);
+        sorted.Sort();
+        var rank = Math.Clamp((int)Math.Ceiling(0.95 * count) - 1, 0, count - 1);
+        var value = TimeSpan.FromTicks(sorted[rank]);
+        Volatile.Write(ref _p95Cache, new CachedPercentile(attempts, value));
+        return value;
+    }
+
+    private CachedPercentile? _p95Cache;
+
+    private sealed record CachedPercentile(long At, TimeSpan Value);
+
     internal void RecordFirstToken(TimeSpan timeToFirstToken)
     {
         var slot = (int)((Interlocked.Increment(ref _streams) - 1) & Mask);

@@ -78,7 +78,22 @@ internal sealed class ChainProvider : IDisposable
 
     public int MaxRetries { get; }
 
-    public int? ContextWindow { get; }
+    /// <summary>Gets the model's context window: the configured one, else the price catalog's.</summary>
+    public int? ContextWindow { get; private set; }
+
+    /// <summary>Gets the model's catalog entry, when the catalog lists it.</summary>
+    public Cost.ModelPrice? Price { get; private set; }
+
+    /// <summary>Gets the provider as routing policies see it.</summary>
+    public RoutingCandidate Candidate { get; private set; } = null!;
+
+    /// <summary>Attaches the provider's chain position and catalog entry (done once, when the chain is built).</summary>
+    public void Attach(int index, Cost.ModelPrice? price)
+    {
+        Price = price;
+        ContextWindow ??= price?.ContextWindow;
+        Candidate = new RoutingCandidate(index, this, price);
+    }
 
     /// <summary>Gets a value indicating whether the provider was ever cooled down (so a healthy call need not read the clock).</summary>
     public bool EverCooledDown => Volatile.Read(ref _coolingUntilUtcTicks) != 0;

@@ -30,8 +30,47 @@ internal sealed class FallbackCall
     /// <summary>Gets or sets the context window of a provider that was too small; providers not larger are skipped.</summary>
     public int? ContextFloor { get; set; }
 
-    /// <summary>Gets or sets the request's estimated prompt tokens, computed once when a provider's rate limit needs it.</summary>
-    public long? PromptTokens { get; set; }
+    /// <summary>Gets or sets a value indicating whether the running attempt has been charged.</summary>
+    public bool Charged { get; set; }
+
+    /// <summary>Gets or sets how many chunks the running streaming attempt delivered (charged as output when the provider reports no usage).</summary>
+    public long Chunks { get; set; }
+
+    /// <summary>Gets or sets the request as routing sees it, created only when the call is routed, budgeted or checked against a context window.</summary>
+    public RoutingRequest? Routing { get; set; }
+
+    /// <summary>Gets or sets the chain positions to try, in order, when a policy chose them (otherwise the chain order).</summary>
+    public IReadOnlyList<int>? Route { get; set; }
+
+    /// <summary>Gets or sets the most the call may spend (per-call limit, turn remainder, the tighter), or <see langword="null"/>.</summary>
+    public decimal? MaxCost { get; set; }
+
+    /// <summary>Gets or sets which budget <see cref="MaxCost"/> comes from.</summary>
+    public BudgetScope MaxCostScope { get; set; }
+
+    /// <summary>Gets or sets the turn budget the call draws from.</summary>
+    public Cost.TurnBudget? Turn { get; set; }
+
+    /// <summary>Gets or sets the tenant the call is made for.</summary>
+    public string? Tenant { get; set; }
+
+    /// <summary>Gets or sets the tenant's daily limit, when it has one.</summary>
+    public decimal? TenantLimit { get; set; }
+
+    /// <summary>Gets or sets the tenant budget held for the running attempt.</summary>
+    public Cost.SpendReservation? Reservation { get; set; }
+
+    /// <summary>Gets or sets what the call has been charged so far.</summary>
+    public decimal Spent { get; set; }
+
+    /// <summary>Gets or sets the usage the running attempt's provider reported (set before a 200 answer is judged a failure).</summary>
+    public Microsoft.Extensions.AI.UsageDetails? Usage { get; set; }
+
+    /// <summary>Gets or sets the cost charged for the last attempt, when priced.</summary>
+    public decimal? LastCost { get; set; }
+
+    /// <summary>Gets or sets an upper bound on the prompt tokens of any family (-1 when it cannot be bounded cheaply; null before it is computed).</summary>
+    public long? PromptBound { get; set; }
 
     /// <summary>Gets or sets the last exception a provider threw, kept as the inner exception when the chain gives up.</summary>
     public Exception? LastException { get; set; }
