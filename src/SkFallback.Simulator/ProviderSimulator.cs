@@ -100,6 +100,26 @@ public sealed class ProviderSimulator : IAsyncDisposable
         return _state.Log.Snapshot(modelId);
     }
 
+    /// <summary>
+    /// Gets the text a continuation request answers: the rest of <paramref name="fullAnswer"/> after
+    /// <paramref name="partialAnswer"/> when it is a prefix of it (prefill and prefix completions stream exactly this),
+    /// otherwise the full answer after a space.
+    /// </summary>
+    /// <param name="fullAnswer">The full answer of the conversation being continued (<see cref="ExpectedReply"/>).</param>
+    /// <param name="partialAnswer">The partial answer sent as prefill, prefix or in the continuation instruction.</param>
+    /// <returns>The continuation text.</returns>
+    public static string ExpectedContinuation(string fullAnswer, string partialAnswer)
+    {
+        ArgumentNullException.ThrowIfNull(fullAnswer);
+        ArgumentNullException.ThrowIfNull(partialAnswer);
+        if (fullAnswer.StartsWith(partialAnswer, StringComparison.Ordinal))
+        {
+            return fullAnswer[partialAnswer.Length..];
+        }
+
+        return partialAnswer.Length == 0 || char.IsWhiteSpace(partialAnswer[^1]) ? fullAnswer : " " + fullAnswer;
+    }
+
     /// <summary>Gets the text a normal reply of <paramref name="modelId"/> to <paramref name="lastUserMessage"/> has (same on both wires).</summary>
     /// <param name="modelId">The model id.</param>
     /// <param name="lastUserMessage">The text of the last user message.</param>
@@ -109,6 +129,15 @@ public sealed class ProviderSimulator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(modelId);
         return _state.Composer.Words(modelId, lastUserMessage);
     }
+
+    /// <summary>
+    /// Completes when every request received so far has ended: answered, broken as scripted, or aborted by its
+    /// client (see <see cref="RecordedRequest.Aborted"/>). Use it after cancelling a call to read a settled log.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task that completes when those requests have ended.</returns>
+    public Task WaitForRequestsToEndAsync(CancellationToken cancellationToken = default) =>
+        _state.Log.WhenEndedAsync().WaitAsync(cancellationToken);
 
     /// <summary>Replaces model scripts from a JSON document <c>{"models":{"id":{"then":[...],"always":{...},"rateLimits":{...}}}}</c>.</summary>
     /// <param name="json">The document.</param>

@@ -25,4 +25,21 @@ public sealed record RecordedRequest(
     string? LastUserMessage,
     int MessageCount,
     bool HasToolResults,
-    JsonNode Body);
+    JsonNode Body)
+{
+    /// <summary>Gets whether (and how) the request asked to continue a partial answer.</summary>
+    public ContinuationKind Continuation { get; init; }
+
+    /// <summary>
+    /// Gets whether the client went away (cancelled or closed the connection) before the simulator finished its
+    /// response; a request the simulator itself dropped (<see cref="SimulatedBehavior.ConnectionReset"/>,
+    /// <see cref="SimulatedBehavior.DropAfter"/>) is not counted as aborted.
+    /// </summary>
+    public bool Aborted { get; init; }
+
+    /// <summary>Gets whether the simulator is done with the request (answered, broke it as scripted, or saw it aborted).</summary>
+    public bool Ended { get; init; }
+
+    /// <summary>Gets the content tokens written to a streamed reply so far (0 for non-streamed replies).</summary>
+    public int ContentTokensSent { get; init; }
+}

@@ -10,21 +10,29 @@ namespace SkFallback.Simulator.Tests;
 /// <summary>The real SDK clients pointed at a simulator, with their own retries off.</summary>
 internal static class SimulatorClients
 {
-    public static ChatClient OpenAI(ProviderSimulator simulator, string model, string apiKey = "k") =>
+    public static ChatClient OpenAI(ProviderSimulator simulator, string model, string apiKey = "k", HttpClient? http = null) =>
         new(model, new ApiKeyCredential(apiKey), new OpenAIClientOptions
         {
             Endpoint = simulator.OpenAIEndpoint,
             RetryPolicy = new ClientRetryPolicy(0),
+            Transport = http is null ? null : new HttpClientPipelineTransport(http),
         });
 
-    public static AnthropicClient Anthropic(ProviderSimulator simulator, string apiKey = "k") =>
-        new() { ApiKey = apiKey, BaseUrl = simulator.AnthropicEndpoint.ToString(), MaxRetries = 0 };
+    public static AnthropicClient Anthropic(ProviderSimulator simulator, string apiKey = "k", HttpClient? http = null) => http is null
+        ? new() { ApiKey = apiKey, BaseUrl = simulator.AnthropicEndpoint.ToString(), MaxRetries = 0 }
+        : new() { ApiKey = apiKey, BaseUrl = simulator.AnthropicEndpoint.ToString(), MaxRetries = 0, HttpClient = http };
 
-    public static IChatClient Chat(ProviderSimulator simulator, WireFormat wire, string model) => wire switch
+    public static IChatClient Chat(ProviderSimulator simulator, WireFormat wire, string model, HttpClient? http = null) => wire switch
     {
-        WireFormat.OpenAI => OpenAI(simulator, model).AsIChatClient(),
-        _ => Anthropic(simulator).AsIChatClient(model, 1024),
+        WireFormat.OpenAI => OpenAI(simulator, model, http: http).AsIChatClient(),
+        _ => Anthropic(simulator, http: http).AsIChatClient(model, 1024),
     };
+
+    /// <summary>
+    /// An HttpClient that closes the connection when a response is abandoned: by default HttpClient drains the rest
+    /// of an abandoned response (up to 1 MB) to reuse the connection, so the server keeps generating.
+    /// </summary>
+    public static HttpClient ClosingHttpClient() => new(new SocketsHttpHandler { MaxResponseDrainSize = 0 });
 
     public static HttpClient Http(ProviderSimulator simulator) => new() { BaseAddress = simulator.BaseUri };
 

@@ -67,6 +67,10 @@ internal sealed class AdminEndpoints(SimulatorState state)
         ["lastUserMessage"] = request.LastUserMessage,
         ["messageCount"] = request.MessageCount,
         ["hasToolResults"] = request.HasToolResults,
+        ["continuation"] = request.Continuation.ToString(),
+        ["aborted"] = request.Aborted,
+        ["ended"] = request.Ended,
+        ["contentTokensSent"] = request.ContentTokensSent,
         ["body"] = request.Body.DeepClone(),
     };
 

@@ -14,14 +14,23 @@ internal static class AnthropicRequestReader
         var hasToolResults = false;
         var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
         var trailing = new List<(string, string)>();
-        foreach (var node in messages)
+        var continuation = ContinuationKind.None;
+        var partial = string.Empty;
+        for (var index = 0; index < messages.Count; index++)
         {
-            if (node is not JsonObject message)
+            if (messages[index] is not JsonObject message)
             {
                 continue;
             }
 
             var role = JsonText.String(message["role"]);
+            if (index == messages.Count - 1 && TryReadContinuation(role, message, out continuation, out partial))
+            {
+                // Everything before this message is the conversation being continued (see the OpenAI reader).
+                characters += partial.Length;
+                continue;
+            }
+
             if (role == "assistant")
             {
                 trailing.Clear();
@@ -95,6 +104,46 @@ internal static class AnthropicRequestReader
             HasToolResults = hasToolResults,
             TrailingToolResults = trailing,
             PromptCharacters = characters,
+            Continuation = continuation,
+            PartialAnswer = partial,
         };
+    }
+
+    /// <summary>
+    /// Assistant prefill: a final assistant message holding only text; the model continues that text. A final
+    /// user message in the continuation-instruction format is an instructed continuation.
+    /// </summary>
+    private static bool TryReadContinuation(string? role, JsonObject message, out ContinuationKind kind, out string partial)
+    {
+        kind = ContinuationKind.None;
+        partial = string.Empty;
+        var content = message["content"];
+        if (content is JsonArray blocks)
+        {
+            foreach (var block in blocks)
+            {
+                if (JsonText.String(block?["type"]) != "text")
+                {
+                    // A final turn with tool use or tool results is not a plain text prefill or instruction.
+                    return false;
+                }
+            }
+        }
+
+        var text = JsonText.Of(content);
+        if (role == "assistant" && text is not null)
+        {
+            kind = ContinuationKind.Prefill;
+            partial = text;
+            return true;
+        }
+
+        if (role == "user" && ContinuationInstruction.TryParse(text, out partial))
+        {
+            kind = ContinuationKind.Instructed;
+            return true;
+        }
+
+        return false;
     }
 }

@@ -22,5 +22,11 @@ internal sealed class ChatRequestSummary
 
     public int PromptCharacters { get; init; }
 
+    /// <summary>Whether (and how) the request asks to continue a partial answer.</summary>
+    public ContinuationKind Continuation { get; init; }
+
+    /// <summary>The partial answer to continue (prefill, prefix or instructed text); empty without continuation.</summary>
+    public string PartialAnswer { get; init; } = string.Empty;
+
     public int PromptTokens => Math.Max(1, PromptCharacters / 4);
 }

@@ -61,6 +61,78 @@ internal sealed class ReplyComposer(int seed, int replyWords)
         return builder.Append(words).ToString();
     }
 
+    /// <summary>
+    /// The content tokens of a normal reply. A continuation gets the rest of the answer its conversation gets in full,
+    /// so partial answer + reply == <see cref="NormalReply"/> (see <see cref="ContinuationTokens"/>).
+    /// </summary>
+    public List<string> ReplyTokens(ChatRequestSummary request, bool echoPrefix) => request.Continuation == ContinuationKind.None
+        ? Tokens(NormalReply(request))
+        : ContinuationTokens(request, NormalReply(request), echoPrefix);
+
+    /// <summary>
+    /// The tokens that continue <see cref="ChatRequestSummary.PartialAnswer"/> towards <paramref name="fullAnswer"/>.
+    /// Prefill and prefix: exactly the remainder (after the prefix itself when <paramref name="echoPrefix"/> is set
+    /// for a prefix request, as Mistral answers). Instructed: the remainder, opened by a repetition of the partial
+    /// answer's last 0 to 3 words (seeded by the partial answer), as models asked to continue often do. A partial answer
+    /// that is not a prefix of the full answer is continued with the full answer after a space.
+    /// </summary>
+    public List<string> ContinuationTokens(ChatRequestSummary request, string fullAnswer, bool echoPrefix)
+    {
+        var partial = request.PartialAnswer;
+        var rest = ProviderSimulator.ExpectedContinuation(fullAnswer, partial);
+        var repeated = string.Empty;
+        if (request.Continuation == ContinuationKind.Instructed && fullAnswer.StartsWith(partial, StringComparison.Ordinal))
+        {
+            var state = StableHash.Of(seed.ToString(CultureInfo.InvariantCulture), "overlap", request.Model, partial);
+            repeated = LastWords(partial, (int)(state % 4));
+        }
+
+        if (request.Continuation == ContinuationKind.Prefix && echoPrefix)
+        {
+            repeated = partial;
+        }
+
+        var tokens = new List<string>();
+        if (repeated.Length > 0)
+        {
+            tokens.Add(repeated);
+        }
+
+        var words = rest.Split(' ');
+        for (var i = 0; i < words.Length; i++)
+        {
+            var token = i == 0 ? words[i] : " " + words[i];
+            if (token.Length > 0)
+            {
+                tokens.Add(token);
+            }
+        }
+
+        return tokens;
+    }
+
+    /// <summary>The end of <paramref name="text"/> from the start of its <paramref name="count"/>-th last word (a word cut short counts).</summary>
+    internal static string LastWords(string text, int count)
+    {
+        if (count <= 0 || text.Length == 0)
+        {
+            return string.Empty;
+        }
+
+        var start = text.Length;
+        for (var found = 0; found < count && start > 0;)
+        {
+            start--;
+            var wordStart = !char.IsWhiteSpace(text[start]) && (start == 0 || char.IsWhiteSpace(text[start - 1]));
+            if (wordStart)
+            {
+                found++;
+            }
+        }
+
+        return text[start..];
+    }
+
     public string ToolCallId(ChatRequestSummary request, string functionName, string prefix, int length) =>
         prefix + StableHash.ToId(
             StableHash.Of(seed.ToString(CultureInfo.InvariantCulture), request.Model, request.LastUserMessage, functionName, request.MessageCount.ToString(CultureInfo.InvariantCulture)),

@@ -14,9 +14,11 @@ internal static class OpenAIRequestReader
         var hasToolResults = false;
         var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
         var trailing = new List<(string, string)>();
-        foreach (var node in messages)
+        var continuation = ContinuationKind.None;
+        var partial = string.Empty;
+        for (var index = 0; index < messages.Count; index++)
         {
-            if (node is not JsonObject message)
+            if (messages[index] is not JsonObject message)
             {
                 continue;
             }
@@ -24,6 +26,13 @@ internal static class OpenAIRequestReader
             var role = JsonText.String(message["role"]);
             var text = JsonText.Of(message["content"]);
             characters += text?.Length ?? 0;
+            if (index == messages.Count - 1 && TryReadContinuation(role, message, text, out continuation, out partial))
+            {
+                // The conversation being continued is everything before this message: it keeps its last user
+                // message and trailing tool results, so the full answer is the one that conversation gets.
+                continue;
+            }
+
             switch (role)
             {
                 case "user":
@@ -73,6 +82,33 @@ internal static class OpenAIRequestReader
             HasToolResults = hasToolResults,
             TrailingToolResults = trailing,
             PromptCharacters = characters,
+            Continuation = continuation,
+            PartialAnswer = partial,
         };
+    }
+
+    /// <summary>
+    /// Prefix completion (DeepSeek's beta endpoint, Mistral): a final assistant message with <c>"prefix": true</c>.
+    /// A final assistant message without it is plain history, as on OpenAI. A final user message in the
+    /// continuation-instruction format is an instructed continuation.
+    /// </summary>
+    private static bool TryReadContinuation(string? role, JsonObject message, string? text, out ContinuationKind kind, out string partial)
+    {
+        if (role == "assistant" && JsonText.Bool(message["prefix"]) && message["tool_calls"] is null)
+        {
+            kind = ContinuationKind.Prefix;
+            partial = text ?? string.Empty;
+            return true;
+        }
+
+        if (role == "user" && ContinuationInstruction.TryParse(text, out partial))
+        {
+            kind = ContinuationKind.Instructed;
+            return true;
+        }
+
+        kind = ContinuationKind.None;
+        partial = string.Empty;
+        return false;
     }
 }

@@ -16,6 +16,7 @@ public sealed class ModelScript
     private LatencyProfile? _latency;
     private int? _contextWindow;
     private RateLimitBuckets? _rateLimits;
+    private bool _echoPrefix;
 
     internal ModelScript(string modelId, TimeProvider timeProvider)
     {
@@ -127,6 +128,23 @@ public sealed class ModelScript
         return this;
     }
 
+    /// <summary>
+    /// Makes prefix completions (a final assistant message with <c>"prefix": true</c>) answer with the prefix
+    /// followed by its continuation, as Mistral does; by default the answer is the continuation alone, as on
+    /// DeepSeek's beta endpoint.
+    /// </summary>
+    /// <param name="echo">Whether the answer repeats the prefix.</param>
+    /// <returns>This script.</returns>
+    public ModelScript EchoPrefix(bool echo = true)
+    {
+        lock (_gate)
+        {
+            _echoPrefix = echo;
+        }
+
+        return this;
+    }
+
     /// <summary>Sets how many tokens the tokens bucket holds now; it refills from there.</summary>
     /// <param name="tokens">The level, from 0 to the tokens-per-minute limit.</param>
     /// <returns>This script.</returns>
@@ -170,6 +188,17 @@ public sealed class ModelScript
             lock (_gate)
             {
                 return _latency;
+            }
+        }
+    }
+
+    internal bool EchoesPrefix
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _echoPrefix;
             }
         }
     }
@@ -250,6 +279,7 @@ public sealed class ModelScript
             _latency = null;
             _contextWindow = null;
             _rateLimits = null;
+            _echoPrefix = false;
         }
     }
 }

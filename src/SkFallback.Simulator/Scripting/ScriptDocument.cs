@@ -10,7 +10,8 @@ namespace SkFallback.Simulator.Scripting;
 /// <c>{"then":[{"kind":"rate_limited","retryAfterSeconds":2,"times":1}],"always":{"kind":"ok"},
 /// "latency":{"ttftMs":200,"tokensPerSecond":40,"jitter":0.2},"contextWindow":8000,
 /// "rateLimits":{"requestsPerMinute":60,"tokensPerMinute":10000,"remainingTokens":500,"remainingRequests":60}}</c>
-/// (the two <c>remaining</c> levels are optional; the buckets start full);
+/// (the two <c>remaining</c> levels are optional; the buckets start full), and <c>"echoPrefix":true</c> for
+/// Mistral-style prefix completions (<see cref="ModelScript.EchoPrefix"/>);
 /// a file holds <c>{"models":{"model-id":{...}}}</c>.
 /// </summary>
 internal static class ScriptDocument
@@ -58,6 +59,12 @@ internal static class ScriptDocument
                 Number(latencyNode["jitter"]) ?? 0)
             : null;
         var window = JsonText.Int(script["contextWindow"]);
+        var echoPrefix = script["echoPrefix"] switch
+        {
+            null => false,
+            JsonValue value when value.GetValueKind() is JsonValueKind.True or JsonValueKind.False => JsonText.Bool(value),
+            _ => throw new FormatException("\"echoPrefix\" must be true or false."),
+        };
         var rateLimits = script["rateLimits"] switch
         {
             null => ((int, int, int?, int?)?)null,
@@ -81,6 +88,7 @@ internal static class ScriptDocument
             target.WithLatency(latency);
         }
 
+        target.EchoPrefix(echoPrefix);
         if (window is { } tokens)
         {
             target.WithContextWindow(tokens);

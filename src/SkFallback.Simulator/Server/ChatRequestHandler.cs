@@ -16,6 +16,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, state.Stopping);
         var cancellationToken = linked.Token;
+        RequestLog.Entry? entry = null;
         try
         {
             string raw;
@@ -26,31 +27,46 @@ internal sealed class ChatRequestHandler(SimulatorState state)
 
             if (TryParse(raw) is not { } body)
             {
-                var rejected = state.Log.Add(wire.Format, null, JsonValue.Create(raw));
-                rejected.BehaviorName = "invalid_json";
-                rejected.StatusCode = 400;
+                entry = state.Log.Add(wire.Format, null, JsonValue.Create(raw));
+                entry.BehaviorName = "invalid_json";
+                entry.StatusCode = 400;
                 await wire.WriteInvalidRequestAsync(context, "We could not parse the JSON body of your request.", cancellationToken).ConfigureAwait(false);
                 return;
             }
 
             var request = wire.Read(body);
-            var entry = state.Log.Add(wire.Format, request, body);
+            var logged = entry = state.Log.Add(wire.Format, request, body);
             context.Response.OnStarting(() =>
             {
                 // An aborted connection never carried a status line, even if Kestrel starts the response afterwards.
-                entry.StatusCode = entry.Dropped || context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode;
+                logged.StatusCode = logged.Dropped || context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode;
                 return Task.CompletedTask;
             });
-            await RespondAsync(context, wire, request, entry, cancellationToken).ConfigureAwait(false);
+            await RespondAsync(context, wire, request, logged, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away (or the simulator stopped) while we waited: nothing more to send.
+            MarkAborted(context, entry);
             context.Abort();
         }
         catch (IOException)
         {
+            MarkAborted(context, entry);
             context.Abort();
+        }
+        finally
+        {
+            entry?.End();
+        }
+    }
+
+    /// <summary>Records that the client, not the simulator, ended the exchange early.</summary>
+    private void MarkAborted(HttpContext context, RequestLog.Entry? entry)
+    {
+        if (entry is not null && context.RequestAborted.IsCancellationRequested && !state.Stopping.IsCancellationRequested)
+        {
+            entry.Aborted = true;
         }
     }
 
@@ -76,6 +92,14 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             // No key, no account: real providers send no rate-limit headers with this 401.
             behavior = SimulatedBehavior.Unauthorized();
         }
+        else if (wire.Format == WireFormat.Anthropic && request.Continuation == ContinuationKind.Prefill
+            && request.PartialAnswer.Length > 0 && char.IsWhiteSpace(request.PartialAnswer[^1]))
+        {
+            // Anthropic validates the prefill before anything else runs.
+            entry.BehaviorName = "invalid_request";
+            await wire.WriteInvalidRequestAsync(context, "messages: final assistant content cannot end with trailing whitespace", cancellationToken).ConfigureAwait(false);
+            return;
+        }
         else
         {
             script = state.Script(request.Model);
@@ -86,7 +110,8 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             }
             else
             {
-                (behavior, rateLimits) = script.Next(next => TokenCost(wire, request, next, entry.Sequence));
+                var echo = script.EchoesPrefix;
+                (behavior, rateLimits) = script.Next(next => TokenCost(wire, request, next, entry.Sequence, echo));
             }
         }
 
@@ -115,10 +140,10 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 context.Abort();
                 return;
             default:
-                var plan = BuildPlan(wire, request, behavior, entry.Sequence);
+                var plan = BuildPlan(wire, request, behavior, entry.Sequence, script?.EchoesPrefix ?? false);
                 if (request.Stream)
                 {
-                    await StreamAsync(context, wire, plan, behavior, pacer, cancellationToken).ConfigureAwait(false);
+                    await StreamAsync(context, wire, plan, behavior, pacer, entry, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -133,13 +158,13 @@ internal sealed class ChatRequestHandler(SimulatorState state)
     /// What a request charges a tokens bucket: the estimated prompt plus the most it may generate, as providers
     /// estimate before generating (the reply's own length when the request sets no maximum).
     /// </summary>
-    private long TokenCost(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence)
+    private long TokenCost(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence, bool echoPrefix)
     {
-        var output = request.MaxTokens is { } max && max >= 0 ? max : BuildPlan(wire, request, behavior, sequence).CompletionTokens;
+        var output = request.MaxTokens is { } max && max >= 0 ? max : BuildPlan(wire, request, behavior, sequence, echoPrefix).CompletionTokens;
         return (long)request.PromptTokens + output;
     }
 
-    private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence)
+    private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence, bool echoPrefix)
     {
         var composer = state.Composer;
         var tokens = behavior.Kind switch
@@ -147,7 +172,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             BehaviorKind.ToolCall or BehaviorKind.ContentFilter => [],
             BehaviorKind.RefusalText => ReplyComposer.Tokens(ReplyComposer.RefusalSentence),
             BehaviorKind.Reply => ReplyComposer.Tokens(behavior.Text!),
-            _ => ReplyComposer.Tokens(composer.NormalReply(request)),
+            _ => composer.ReplyTokens(request, echoPrefix),
         };
         var finish = behavior.Kind switch
         {
@@ -212,7 +237,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatWire wire, ReplyPlan plan, SimulatedBehavior behavior, TokenPacer pacer, CancellationToken cancellationToken)
+    private static async Task StreamAsync(HttpContext context, ChatWire wire, ReplyPlan plan, SimulatedBehavior behavior, TokenPacer pacer, RequestLog.Entry entry, CancellationToken cancellationToken)
     {
         await pacer.FirstTokenAsync(cancellationToken).ConfigureAwait(false);
         var response = context.Response;
@@ -268,6 +293,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             }
 
             await stream.WriteTokenAsync(plan.Tokens[i], cancellationToken).ConfigureAwait(false);
+            entry.TokensSent = stream.TokensSent;
         }
 
         await stream.FinishAsync(cancellationToken).ConfigureAwait(false);

@@ -37,6 +37,24 @@ internal sealed class RequestLog(TimeProvider timeProvider)
         }
     }
 
+    /// <summary>Completes when every request logged so far has ended.</summary>
+    public Task WhenEndedAsync()
+    {
+        lock (_gate)
+        {
+            var pending = new List<Task>();
+            foreach (var entry in _entries)
+            {
+                if (!entry.Ended.IsCompleted)
+                {
+                    pending.Add(entry.Ended);
+                }
+            }
+
+            return Task.WhenAll(pending);
+        }
+    }
+
     public void Clear()
     {
         lock (_gate)
@@ -50,6 +68,9 @@ internal sealed class RequestLog(TimeProvider timeProvider)
     {
         private volatile string _behaviorName = "pending";
         private volatile int _statusCode;
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _aborted;
+        private volatile int _tokensSent;
 
         public int Sequence => sequence;
 
@@ -70,6 +91,22 @@ internal sealed class RequestLog(TimeProvider timeProvider)
             set => _statusCode = value;
         }
 
+        public Task Ended => _ended.Task;
+
+        public bool Aborted
+        {
+            get => _aborted;
+            set => _aborted = value;
+        }
+
+        public int TokensSent
+        {
+            get => _tokensSent;
+            set => _tokensSent = value;
+        }
+
+        public void End() => _ended.TrySetResult();
+
         public RecordedRequest ToRecord() => new(
             sequence,
             timestamp,
@@ -81,6 +118,12 @@ internal sealed class RequestLog(TimeProvider timeProvider)
             request?.LastUserMessage,
             request?.MessageCount ?? 0,
             request?.HasToolResults ?? false,
-            body.DeepClone());
+            body.DeepClone())
+        {
+            Continuation = request?.Continuation ?? ContinuationKind.None,
+            Aborted = _aborted,
+            Ended = _ended.Task.IsCompleted,
+            ContentTokensSent = _tokensSent,
+        };
     }
 }

@@ -25,7 +25,7 @@ internal sealed class SimulatorRouter(SimulatorState state)
             return _admin.HandleAsync(context);
         }
 
-        if (HttpMethods.IsPost(method) && path is "/v1/chat/completions" or "/chat/completions")
+        if (HttpMethods.IsPost(method) && path is "/v1/chat/completions" or "/chat/completions" or "/beta/chat/completions")
         {
             return _chat.HandleAsync(context, _openAI);
         }

@@ -1,0 +1,51 @@
+namespace SkFallback.Simulator;
+
+/// <summary>
+/// The user message that asks a model without prefill support to continue an interrupted answer. The format is
+/// fixed: <see cref="Instruction"/>, a line feed, <see cref="OpeningTag"/>, a line feed, the partial answer exactly as
+/// delivered, a line feed and <see cref="ClosingTag"/>. SkFallback's engine sends exactly this text (its
+/// <c>ContinuationPrompt</c> produces the same format), and the simulator recognises it.
+/// </summary>
+public static class ContinuationInstruction
+{
+    /// <summary>The instruction sentence that opens the message.</summary>
+    public const string Instruction =
+        "Your previous reply in this conversation was cut off. Continue it from exactly where it stops: do not repeat any of it, add no preamble, and keep its language and format. The reply so far is between the tags below.";
+
+    /// <summary>The tag before the partial answer.</summary>
+    public const string OpeningTag = "<partial_reply>";
+
+    /// <summary>The tag after the partial answer.</summary>
+    public const string ClosingTag = "</partial_reply>";
+
+    private const string Head = Instruction + "\n" + OpeningTag + "\n";
+    private const string Tail = "\n" + ClosingTag;
+
+    /// <summary>Builds the message text for a partial answer.</summary>
+    /// <param name="partialAnswer">The answer text delivered so far.</param>
+    /// <returns>The user message text.</returns>
+    public static string Build(string partialAnswer)
+    {
+        ArgumentNullException.ThrowIfNull(partialAnswer);
+        return string.Concat(Head, partialAnswer, Tail);
+    }
+
+    /// <summary>Reads the partial answer out of a message in this format.</summary>
+    /// <param name="message">The user message text.</param>
+    /// <param name="partialAnswer">The partial answer, when the message is in this format.</param>
+    /// <returns>Whether the message is in this format.</returns>
+    public static bool TryParse(string? message, out string partialAnswer)
+    {
+        if (message is not null
+            && message.Length >= Head.Length + Tail.Length
+            && message.StartsWith(Head, StringComparison.Ordinal)
+            && message.EndsWith(Tail, StringComparison.Ordinal))
+        {
+            partialAnswer = message[Head.Length..^Tail.Length];
+            return true;
+        }
+
+        partialAnswer = string.Empty;
+        return false;
+    }
+}
