@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -19,11 +20,27 @@ namespace SkFallback.Cost;
 /// <see cref="ReplyPrimingTokens"/> (3). For OpenAI families this reproduces the API's <c>prompt_tokens</c> for text.
 /// </para>
 /// <para>
-/// Tool schemas: each <see cref="AIFunction"/> is serialized as <c>{"name","description","parameters"}</c> (its JSON
-/// schema) and counted, plus <see cref="TokensPerTool"/>. OpenAI renders tools into the prompt in an undocumented
-/// format, so this is an approximation (close, not exact). Function calls count their name and JSON arguments,
-/// function results their serialized result. Images count a flat <see cref="TokensPerImage"/> (765: OpenAI's
-/// documented cost of a high-detail 1024×1024 image, 85 + 4 tiles × 170), because the estimator does not decode images.
+/// Tool schemas follow the cookbook's function counting method (<c>num_tokens_for_tools</c>): each
+/// <see cref="AIFunctionDeclaration"/> costs 7 tokens (<c>o200k_base</c> families; 10 for <c>cl100k_base</c>) plus the
+/// tokens of <c>name:description</c>; a non-empty <c>properties</c> object adds 3, each property 3 plus the tokens of
+/// <c>name:type:description</c>, an <c>enum</c> −3 plus 3 and the item's tokens per item; one trailing period of a
+/// description is dropped; a request with functions adds 12 once. That reproduces the API's <c>prompt_tokens</c> on the
+/// cookbook's example for gpt-4o, gpt-4o-mini, gpt-4 and gpt-3.5-turbo. Shapes the method does not cover are counted by a
+/// documented fallback: a property without a description is <c>name:type</c>; a type list (<c>["string","null"]</c>) is
+/// joined with <c>" | "</c>; a property without <c>type</c> (<c>anyOf</c>, <c>$ref</c>, <c>const</c>…) or that is not an
+/// object is <c>name:</c> followed by its compact JSON; nested object properties (and those of array items) are counted
+/// like top-level ones; a schema without <c>properties</c> but with other keywords, or that is not an object, adds its
+/// raw JSON; a tool that is not a function declaration (a hosted tool) costs <see cref="TokensPerTool"/> plus its name and
+/// description. Function calls count their name and JSON arguments, function results their serialized result.
+/// </para>
+/// <para>
+/// Images follow OpenAI's documented rule for gpt-4o-class vision: <c>detail: low</c> costs 85 tokens; <c>high</c> (and
+/// <c>auto</c> or no detail, counted as high, the upper bound) costs 85 plus 170 per 512-pixel tile after the image is
+/// scaled down to fit 2048×2048 and then so that its shorter side is at most 768. The detail is read from the content's
+/// <c>AdditionalProperties["detail"]</c> (as the OpenAI adapter does); the size from the header of a
+/// <see cref="DataContent"/>'s bytes (PNG, JPEG, GIF, WebP). When the size is unknown (a <see cref="UriContent"/>, or
+/// bytes in another format) a high-detail image counts <see cref="TokensPerImage"/> (765, a 1024×1024 image). Models
+/// OpenAI bills images differently for (gpt-4o-mini, o-series, patch-based models) are not told apart.
 /// </para>
 /// <para>
 /// Families without a public .NET tokenizer (Anthropic, Gemini, Mistral, DeepSeek, Qwen) are counted with the
@@ -50,11 +67,30 @@ public sealed class TokenEstimator : ITokenEstimator
     /// <summary>Tokens that prime the assistant's reply (OpenAI's documented 3: <c>&lt;|start|&gt;assistant&lt;|message|&gt;</c>).</summary>
     public const int ReplyPrimingTokens = 3;
 
-    /// <summary>Tokens added per tool definition for the framing around its schema (an approximation).</summary>
+    /// <summary>Tokens added for a tool that is not a function declaration (a hosted tool), besides its name and description (an approximation).</summary>
     public const int TokensPerTool = 8;
 
-    /// <summary>Flat estimate for one image: OpenAI's documented high-detail cost of a 1024×1024 image (85 base + 4 tiles × 170).</summary>
+    /// <summary>Estimate for one high-detail image of unknown size: OpenAI's documented cost of a 1024×1024 image (85 base + 4 tiles × 170).</summary>
     public const int TokensPerImage = 765;
+
+    // OpenAI cookbook, num_tokens_for_tools: func_init per model group, prop_init, prop_key, enum_init, enum_item, func_end.
+    internal const int FunctionTokensO200k = 7;
+    internal const int FunctionTokensCl100k = 10;
+    internal const int PropertiesTokens = 3;
+    internal const int PropertyTokens = 3;
+    internal const int EnumTokens = -3;
+    internal const int EnumItemTokens = 3;
+    internal const int FunctionsEndTokens = 12;
+
+    // OpenAI vision pricing: base and per-tile tokens, tile side, and the two scaling bounds.
+    internal const int ImageBaseTokens = 85;
+    internal const int ImageTileTokens = 170;
+    private const long ImageTileSide = 512;
+    private const long ImageFitSide = 2048;
+    private const long ImageShortSide = 768;
+
+    // Nested object properties deeper than this are not counted (a bound on work; JSON schemas are trees, not graphs).
+    private const int MaxSchemaDepth = 16;
 
     /// <summary>The lowest correction factor learning may reach.</summary>
     public const double MinCorrection = 0.5;
@@ -203,9 +239,17 @@ public sealed class TokenEstimator : ITokenEstimator
 
         if (options?.Tools is { Count: > 0 } tools)
         {
+            var functions = false;
             for (var i = 0; i < tools.Count; i++)
             {
-                total += CountTool(tokenizer, family, tools[i]);
+                var tool = tools[i];
+                total += CountTool(tokenizer, family, tool);
+                functions |= tool is AIFunctionDeclaration;
+            }
+
+            if (functions)
+            {
+                total += FunctionsEndTokens;
             }
         }
 
@@ -294,8 +338,8 @@ public sealed class TokenEstimator : ITokenEstimator
         TextReasoningContent => 0, // reasoning is not sent back as prompt text
         FunctionCallContent call => tokenizer.CountTokens(call.Name) + CountJson(tokenizer, call.Arguments),
         FunctionResultContent result => CountResult(tokenizer, result.Result),
-        DataContent data when data.HasTopLevelMediaType("image") => TokensPerImage,
-        UriContent uri when uri.HasTopLevelMediaType("image") => TokensPerImage,
+        DataContent data when data.HasTopLevelMediaType("image") => CountImage(data, data.Data.Span),
+        UriContent uri when uri.HasTopLevelMediaType("image") => CountImage(uri, default),
         _ => 0,
     };
 
@@ -314,30 +358,278 @@ public sealed class TokenEstimator : ITokenEstimator
 
     private int CountTool(Tokenizer tokenizer, TokenizerFamily family, AITool tool)
     {
-        // A schema is serialized and counted once per tool instance and encoding; tools are long-lived.
+        // A schema is read and counted once per tool instance and encoding; tools are long-lived and immutable.
         var counts = _toolTokens.GetValue(tool, static _ => new ToolCounts());
         var cl100k = UsesCl100k(family);
         var known = cl100k ? Volatile.Read(ref counts.Cl100k) : Volatile.Read(ref counts.O200k);
-        if (known >= 0)
+        if (known != ToolCounts.NotCounted)
         {
             return known;
         }
 
-        var count = TokensPerTool + tokenizer.CountTokens(tool.Name)
-            + (string.IsNullOrEmpty(tool.Description) ? 0 : tokenizer.CountTokens(tool.Description));
+        int count;
         if (tool is AIFunctionDeclaration function)
         {
-            count += tokenizer.CountTokens(function.JsonSchema.GetRawText());
+            count = (cl100k ? FunctionTokensCl100k : FunctionTokensO200k)
+                + CountLine(tokenizer, function.Name, null, WithoutFinalPeriod(function.Description))
+                + CountSchema(tokenizer, function.JsonSchema);
+        }
+        else
+        {
+            count = TokensPerTool + tokenizer.CountTokens(tool.Name) + CountText(tokenizer, tool.Description);
         }
 
         Volatile.Write(ref cl100k ? ref counts.Cl100k : ref counts.O200k, count);
         return count;
     }
 
+    private static int CountSchema(Tokenizer tokenizer, JsonElement schema)
+    {
+        if (schema.ValueKind != JsonValueKind.Object)
+        {
+            return schema.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? 0 : tokenizer.CountTokens(schema.GetRawText());
+        }
+
+        if (schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+        {
+            return CountProperties(tokenizer, properties, 0);
+        }
+
+        // No properties: keywords that render nothing leave the function bare; anything else (anyOf, $ref...) counts as JSON.
+        foreach (var keyword in schema.EnumerateObject())
+        {
+            if (keyword.Name is not ("type" or "required" or "additionalProperties" or "$schema" or "title" or "description" or "properties"))
+            {
+                return tokenizer.CountTokens(schema.GetRawText());
+            }
+        }
+
+        return 0;
+    }
+
+    private static int CountProperties(Tokenizer tokenizer, JsonElement properties, int depth)
+    {
+        var count = 0;
+        foreach (var property in properties.EnumerateObject())
+        {
+            if (count == 0)
+            {
+                count = PropertiesTokens;
+            }
+
+            count += CountProperty(tokenizer, property.Name, property.Value, depth);
+        }
+
+        return count;
+    }
+
+    private static int CountProperty(Tokenizer tokenizer, string name, JsonElement schema, int depth)
+    {
+        var count = PropertyTokens;
+        if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("type", out var type))
+        {
+            // Outside the published method: the property's whole JSON stands in for its type and description.
+            return count + CountLine(tokenizer, name, null, schema.GetRawText());
+        }
+
+        if (schema.TryGetProperty("enum", out var items) && items.ValueKind == JsonValueKind.Array)
+        {
+            count += EnumTokens;
+            foreach (var item in items.EnumerateArray())
+            {
+                count += EnumItemTokens + (item.ValueKind == JsonValueKind.String
+                    ? CountText(tokenizer, item.GetString())
+                    : tokenizer.CountTokens(item.GetRawText()));
+            }
+        }
+
+        var description = schema.TryGetProperty("description", out var text) && text.ValueKind == JsonValueKind.String
+            ? WithoutFinalPeriod(text.GetString())
+            : null;
+        count += CountLine(tokenizer, name, TypeText(type), description);
+
+        if (depth < MaxSchemaDepth)
+        {
+            if (schema.TryGetProperty("properties", out var nested) && nested.ValueKind == JsonValueKind.Object)
+            {
+                count += CountProperties(tokenizer, nested, depth + 1);
+            }
+            else if (schema.TryGetProperty("items", out var element) && element.ValueKind == JsonValueKind.Object
+                && element.TryGetProperty("properties", out nested) && nested.ValueKind == JsonValueKind.Object)
+            {
+                count += CountProperties(tokenizer, nested, depth + 1);
+            }
+        }
+
+        return count;
+    }
+
+    private static string TypeText(JsonElement type)
+    {
+        if (type.ValueKind == JsonValueKind.String)
+        {
+            return type.GetString() ?? string.Empty;
+        }
+
+        if (type.ValueKind != JsonValueKind.Array)
+        {
+            return type.GetRawText();
+        }
+
+        var names = new List<string>(type.GetArrayLength());
+        foreach (var item in type.EnumerateArray())
+        {
+            names.Add(item.ValueKind == JsonValueKind.String ? item.GetString() ?? string.Empty : item.GetRawText());
+        }
+
+        return string.Join(" | ", names);
+    }
+
+    // "name:tail" when middle is null, "name:middle" when tail is null, otherwise "name:middle:tail".
+    private static int CountLine(Tokenizer tokenizer, string name, string? middle, string? tail)
+    {
+        var line = middle is null ? string.Concat(name, ":", tail)
+            : tail is null ? string.Concat(name, ":", middle)
+            : string.Concat(name, ":", middle, ":", tail);
+        return tokenizer.CountTokens(line);
+    }
+
+    private static int CountText(Tokenizer tokenizer, string? text) => string.IsNullOrEmpty(text) ? 0 : tokenizer.CountTokens(text);
+
+    private static string WithoutFinalPeriod(string? text) =>
+        string.IsNullOrEmpty(text) ? string.Empty : text[^1] == '.' ? text[..^1] : text;
+
+    private static int CountImage(AIContent content, ReadOnlySpan<byte> data)
+    {
+        if (content.AdditionalProperties?.TryGetValue("detail", out var detail) == true
+            && string.Equals(detail?.ToString(), "low", StringComparison.OrdinalIgnoreCase))
+        {
+            return ImageBaseTokens;
+        }
+
+        return ImageHeader.TryReadSize(data, out var width, out var height) ? HighDetailImageTokens(width, height) : TokensPerImage;
+    }
+
+    /// <summary>OpenAI's high-detail image cost: fit within 2048×2048, shorter side down to 768, then 85 + 170 per 512-pixel tile.</summary>
+    internal static int HighDetailImageTokens(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        // Integer pixels, as a resized image has: fit the longer side, then shorten the shorter side (never enlarge).
+        long w = width, h = height;
+        if (Math.Max(w, h) > ImageFitSide)
+        {
+            (w, h) = w >= h ? (ImageFitSide, Math.Max(1, h * ImageFitSide / w)) : (Math.Max(1, w * ImageFitSide / h), ImageFitSide);
+        }
+
+        if (Math.Min(w, h) > ImageShortSide)
+        {
+            (w, h) = w <= h ? (ImageShortSide, h * ImageShortSide / w) : (w * ImageShortSide / h, ImageShortSide);
+        }
+
+        var tiles = ((w + ImageTileSide - 1) / ImageTileSide) * ((h + ImageTileSide - 1) / ImageTileSide);
+        return (int)Math.Min(int.MaxValue, ImageBaseTokens + (ImageTileTokens * Math.Max(1, tiles)));
+    }
+
     private sealed class ToolCounts
     {
-        public int O200k = -1;
-        public int Cl100k = -1;
+        public const int NotCounted = int.MinValue;
+
+        public int O200k = NotCounted;
+        public int Cl100k = NotCounted;
+    }
+
+    /// <summary>Reads an image's pixel size from the header of its bytes (PNG, GIF, JPEG, WebP) without decoding it.</summary>
+    internal static class ImageHeader
+    {
+        public static bool TryReadSize(ReadOnlySpan<byte> data, out int width, out int height)
+        {
+            width = height = 0;
+            if (data.Length >= 24 && data[..8].SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A])
+                && data.Slice(12, 4).SequenceEqual("IHDR"u8))
+            {
+                width = BinaryPrimitives.ReadInt32BigEndian(data[16..]);
+                height = BinaryPrimitives.ReadInt32BigEndian(data[20..]);
+            }
+            else if (data.Length >= 10 && (data[..6].SequenceEqual("GIF87a"u8) || data[..6].SequenceEqual("GIF89a"u8)))
+            {
+                width = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
+                height = BinaryPrimitives.ReadUInt16LittleEndian(data[8..]);
+            }
+            else if (data.Length >= 4 && data[0] == 0xFF && data[1] == 0xD8)
+            {
+                ReadJpeg(data, out width, out height);
+            }
+            else if (data.Length >= 30 && data[..4].SequenceEqual("RIFF"u8) && data.Slice(8, 4).SequenceEqual("WEBP"u8))
+            {
+                ReadWebP(data, out width, out height);
+            }
+
+            return width > 0 && height > 0;
+        }
+
+        private static void ReadJpeg(ReadOnlySpan<byte> data, out int width, out int height)
+        {
+            width = height = 0;
+            var position = 2;
+            while (position + 9 < data.Length)
+            {
+                if (data[position] != 0xFF)
+                {
+                    return;
+                }
+
+                var marker = data[position + 1];
+                if (marker == 0xFF)
+                {
+                    position++; // fill byte
+                    continue;
+                }
+
+                if (marker is (>= 0xD0 and <= 0xD7) or 0x01)
+                {
+                    position += 2; // markers without a length
+                    continue;
+                }
+
+                // Start of frame (SOF0–SOF15 except DHT, JPG and DAC): length, precision, height, width.
+                if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
+                {
+                    height = BinaryPrimitives.ReadUInt16BigEndian(data[(position + 5)..]);
+                    width = BinaryPrimitives.ReadUInt16BigEndian(data[(position + 7)..]);
+                    return;
+                }
+
+                if (marker is 0xD9 or 0xDA)
+                {
+                    return; // end of image, or scan data before any frame header
+                }
+
+                position += 2 + BinaryPrimitives.ReadUInt16BigEndian(data[(position + 2)..]);
+            }
+        }
+
+        private static void ReadWebP(ReadOnlySpan<byte> data, out int width, out int height)
+        {
+            width = height = 0;
+            var chunk = data.Slice(12, 4);
+            if (chunk.SequenceEqual("VP8 "u8))
+            {
+                width = BinaryPrimitives.ReadUInt16LittleEndian(data[26..]) & 0x3FFF;
+                height = BinaryPrimitives.ReadUInt16LittleEndian(data[28..]) & 0x3FFF;
+            }
+            else if (chunk.SequenceEqual("VP8L"u8) && data[20] == 0x2F)
+            {
+                var bits = BinaryPrimitives.ReadUInt32LittleEndian(data[21..]);
+                width = (int)(bits & 0x3FFF) + 1;
+                height = (int)((bits >> 14) & 0x3FFF) + 1;
+            }
+            else if (chunk.SequenceEqual("VP8X"u8))
+            {
+                width = (data[24] | (data[25] << 8) | (data[26] << 16)) + 1;
+                height = (data[27] | (data[28] << 8) | (data[29] << 16)) + 1;
+            }
+        }
     }
 
     private sealed class ModelState(TokenizerFamily family)

@@ -101,7 +101,7 @@ public class TokenEstimatorTests
     }
 
     [Fact]
-    public void EstimatePromptTokens_WithTools_IncreasesCountBySchemaSize()
+    public void EstimatePromptTokens_WithTools_CountsFunctionsByCookbookMethod()
     {
         List<ChatMessage> messages = [new(ChatRole.User, "What's the weather in Paris?")];
         var weather = AIFunctionFactory.Create(([Description("The city")] string city, [Description("celsius or fahrenheit")] string unit) => "sunny", "get_weather", "Gets the current weather for a city.");
@@ -112,15 +112,19 @@ public class TokenEstimatorTests
         var one = estimator.EstimatePromptTokens("gpt-4o-2024-08-06", messages, new ChatOptions { Tools = [weather] });
         var two = estimator.EstimatePromptTokens("gpt-4o-2024-08-06", messages, new ChatOptions { Tools = [weather, time] });
 
-        var schema = TokenEstimator.CountText(TokenizerFamily.OpenAIO200k, weather.JsonSchema.GetRawText());
-        Assert.Equal(none + TokenEstimator.TokensPerTool + TokenEstimator.CountText(TokenizerFamily.OpenAIO200k, "get_weather")
-            + TokenEstimator.CountText(TokenizerFamily.OpenAIO200k, weather.Description) + schema, one);
+        // The cookbook's function method: 7 per function (o200k), name:description without its final period, 3 for the
+        // properties, 3 plus name:type:description per property, and 12 once per request.
+        var o = TokenizerFamily.OpenAIO200k;
+        Assert.Equal(none + 7 + TokenEstimator.CountText(o, "get_weather:Gets the current weather for a city")
+            + 3 + 3 + TokenEstimator.CountText(o, "city:string:The city") + 3 + TokenEstimator.CountText(o, "unit:string:celsius or fahrenheit")
+            + 12, one);
+        Assert.Equal(one + 7 + TokenEstimator.CountText(o, "get_time:Gets the current time in a time zone") + 3 + 3 + TokenEstimator.CountText(o, "timeZone:string"), two);
         Assert.True(two > one);
         Assert.Equal(one, estimator.EstimatePromptTokens("gpt-4o-2024-08-06", messages, new ChatOptions { Tools = [weather] }));
     }
 
     [Fact]
-    public void EstimatePromptTokens_Image_AddsFlatEstimate()
+    public void EstimatePromptTokens_ImageOfUnknownSize_AddsHighDetailEstimate()
     {
         var estimator = new TokenEstimator();
         var text = estimator.EstimatePromptTokens("gpt-4o-2024-08-06", [new ChatMessage(ChatRole.User, "Describe this.")]);
