@@ -63,6 +63,24 @@ public static class FallbackTelemetry
     /// <summary>Semantic-convention tag: the operation.</summary>
     public const string OperationNameTag = "gen_ai.operation.name";
 
+    /// <summary>Counter of answers served from the response cache, tagged with the layer (exact or semantic) and the provider that first produced them.</summary>
+    public const string CacheHitsInstrument = "skfallback.cache.hits";
+
+    /// <summary>Counter of cacheable requests the response cache could not serve.</summary>
+    public const string CacheMissesInstrument = "skfallback.cache.misses";
+
+    /// <summary>Counter of requests that skipped the response cache, tagged with the reason.</summary>
+    public const string CacheBypassesInstrument = "skfallback.cache.bypasses";
+
+    /// <summary>Counter, in US dollars at catalog prices, of what answers served from the cache cost when first produced, tagged with provider and model.</summary>
+    public const string CacheSavedCostInstrument = "skfallback.cache.saved_cost";
+
+    /// <summary>Counter of semantic near matches the cache guard rejected, tagged with the reason (number, quoted, entity, negation).</summary>
+    public const string CacheGuardRejectionsInstrument = "skfallback.cache.guard_rejections";
+
+    /// <summary>Tag: the cache layer that served an answer.</summary>
+    public const string CacheLayerTag = "skfallback.cache.layer";
+
     internal static readonly ActivitySource ActivitySource = new(SourceName, typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString());
     internal static readonly Meter Meter = new(SourceName, typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString());
 
