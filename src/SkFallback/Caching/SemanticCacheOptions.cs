@@ -10,8 +10,12 @@ public sealed class SemanticCacheOptions
     /// <summary>The configuration section the options bind from by default.</summary>
     public const string SectionName = "SkFallback:Cache";
 
-    /// <summary>The similarity threshold used when none is configured, chosen from measurements on the labelled paraphrase dataset of the tests with MiniLM embeddings.</summary>
-    public const float DefaultSimilarityThreshold = 0.86f;
+    /// <summary>
+    /// The similarity threshold used when none is configured, chosen from measurements with MiniLM embeddings on the
+    /// 235 labelled pairs shipped with the tests: precision 1.000 from 0.80 up (the last false positive is at 0.78),
+    /// recall 0.934 at 0.85, which keeps a margin above the last false positive.
+    /// </summary>
+    public const float DefaultSimilarityThreshold = 0.85f;
 
     /// <summary>Gets or sets how long a cached answer is served.</summary>
     /// <value>Defaults to 1 hour. Allowed range 1 s–30 days.</value>
