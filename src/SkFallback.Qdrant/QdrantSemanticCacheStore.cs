@@ -192,10 +192,16 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
                 {
                     foreach (var point in points)
                     {
-                        if (Text(point.Payload, KeyField) == key && Integer(point.Payload, ExpiresAtField) > cutoff
-                            && (best is null || ReadEntry(point.Payload).CreatedAt > best.CreatedAt))
+                        if (Text(point.Payload, KeyField) != key || Integer(point.Payload, ExpiresAtField) <= cutoff)
                         {
-                            best = ReadEntry(point.Payload);
+                            continue;
+                        }
+
+                        // Two copies exist only when replicas raced across a namespace's two collections: the newer wins.
+                        var entry = ReadEntry(point.Payload);
+                        if (best is null || entry.CreatedAt > best.CreatedAt)
+                        {
+                            best = entry;
                         }
                     }
                 }

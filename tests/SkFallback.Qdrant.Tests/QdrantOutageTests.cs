@@ -91,6 +91,26 @@ public sealed class QdrantOutageTests
         Assert.Equal(1, Logged(200));
     }
 
+    [Fact]
+    public async Task Operations_QdrantDownMidRun_FailThenServeTheSameEntriesWhenItReturns()
+    {
+        using var store = CreateStore();
+        await store.UpsertAsync(Entry("k"), Token);
+        Assert.NotNull(await store.GetAsync("k", T0, Token));
+
+        _qdrant.FailWith = StatusCode.Unavailable;
+        await Assert.ThrowsAsync<QdrantCacheUnavailableException>(async () => await store.GetAsync("k", T0, Token));
+        await Assert.ThrowsAsync<QdrantCacheUnavailableException>(async () => await store.SearchAsync(Query(), Token));
+        Assert.Equal(1, Logged(200));
+
+        _qdrant.FailWith = null;
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.NotNull(await store.GetAsync("k", T0, Token));
+        Assert.Single(await store.SearchAsync(Query(), Token));
+        Assert.Equal(1, Logged(201));
+        Assert.Equal(1, Logged(200));
+    }
+
     [Theory]
     [InlineData(StatusCode.DeadlineExceeded)]
     [InlineData(StatusCode.Unavailable)]
