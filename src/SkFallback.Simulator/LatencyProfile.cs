@@ -9,7 +9,17 @@ public sealed record LatencyProfile(TimeSpan TimeToFirstToken, double TokensPerS
     /// <summary>Gets a profile that adds no latency at all.</summary>
     public static LatencyProfile None { get; } = new(TimeSpan.Zero, 0, 0);
 
+    /// <summary>
+    /// Gets the fraction of requests, from 0 to 1, that wait <see cref="SlowTimeToFirstToken"/> instead of
+    /// <see cref="TimeToFirstToken"/>: a heavy tail, as hedged calls meet it. Which requests are slow is drawn from
+    /// the simulator's seed and the request's arrival number.
+    /// </summary>
+    public double SlowFraction { get; init; }
+
+    /// <summary>Gets the time to first token of the slow requests (see <see cref="SlowFraction"/>).</summary>
+    public TimeSpan SlowTimeToFirstToken { get; init; }
+
     internal TimeSpan PerToken => TokensPerSecond > 0 ? TimeSpan.FromSeconds(1 / TokensPerSecond) : TimeSpan.Zero;
 
-    internal bool IsNone => TimeToFirstToken <= TimeSpan.Zero && PerToken <= TimeSpan.Zero;
+    internal bool IsNone => TimeToFirstToken <= TimeSpan.Zero && PerToken <= TimeSpan.Zero && (SlowFraction <= 0 || SlowTimeToFirstToken <= TimeSpan.Zero);
 }

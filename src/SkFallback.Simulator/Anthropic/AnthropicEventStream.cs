@@ -32,12 +32,17 @@ internal sealed class AnthropicEventStream(HttpResponse response, ReplyPlan plan
         TokensSent++;
     }
 
-    public override async Task WriteToolCallAsync(CancellationToken cancellationToken)
+    public override async Task WriteToolCallAsync(int maxFragments, CancellationToken cancellationToken)
     {
         var block = AnthropicWire.ToolUseBlock(Plan, new JsonObject());
         await WriteAsync("content_block_start", new JsonObject { ["type"] = "content_block_start", ["index"] = 0, ["content_block"] = block }, cancellationToken).ConfigureAwait(false);
         foreach (var fragment in ArgumentFragments(Plan.ToolArgumentsJson ?? "{}"))
         {
+            if (maxFragments-- <= 0)
+            {
+                return;
+            }
+
             var delta = new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = fragment };
             await WriteAsync("content_block_delta", new JsonObject { ["type"] = "content_block_delta", ["index"] = 0, ["delta"] = delta }, cancellationToken).ConfigureAwait(false);
         }

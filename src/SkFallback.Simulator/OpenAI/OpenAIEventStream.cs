@@ -23,7 +23,7 @@ internal sealed class OpenAIEventStream(HttpResponse response, ReplyPlan plan) :
         TokensSent++;
     }
 
-    public override async Task WriteToolCallAsync(CancellationToken cancellationToken)
+    public override async Task WriteToolCallAsync(int maxFragments, CancellationToken cancellationToken)
     {
         var opening = new JsonObject
         {
@@ -35,6 +35,11 @@ internal sealed class OpenAIEventStream(HttpResponse response, ReplyPlan plan) :
         await WriteChunkAsync(new JsonObject { ["tool_calls"] = new JsonArray(opening) }, null, cancellationToken).ConfigureAwait(false);
         foreach (var fragment in ArgumentFragments(Plan.ToolArgumentsJson ?? "{}"))
         {
+            if (maxFragments-- <= 0)
+            {
+                return;
+            }
+
             var part = new JsonObject { ["index"] = 0, ["function"] = new JsonObject { ["arguments"] = fragment } };
             await WriteChunkAsync(new JsonObject { ["tool_calls"] = new JsonArray(part) }, null, cancellationToken).ConfigureAwait(false);
         }

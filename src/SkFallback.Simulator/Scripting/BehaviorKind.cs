@@ -20,4 +20,6 @@ internal enum BehaviorKind
     ContextLengthExceeded,
     BadRequest,
     Unauthorized,
+    ToolCallDropAfter,
+    ContentFilterAfter,
 }

@@ -68,6 +68,9 @@ public sealed class ModelScript
         ArgumentNullException.ThrowIfNull(latency);
         ArgumentOutOfRangeException.ThrowIfLessThan(latency.Jitter, 0, nameof(latency));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(latency.Jitter, 1, nameof(latency));
+        ArgumentOutOfRangeException.ThrowIfLessThan(latency.SlowFraction, 0, nameof(latency));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(latency.SlowFraction, 1, nameof(latency));
+        ArgumentOutOfRangeException.ThrowIfLessThan(latency.SlowTimeToFirstToken, TimeSpan.Zero, nameof(latency));
         lock (_gate)
         {
             _latency = latency;

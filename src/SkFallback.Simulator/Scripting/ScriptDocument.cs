@@ -8,7 +8,7 @@ namespace SkFallback.Simulator.Scripting;
 /// <summary>
 /// Reads scripts written as JSON (admin endpoint and CLI file):
 /// <c>{"then":[{"kind":"rate_limited","retryAfterSeconds":2,"times":1}],"always":{"kind":"ok"},
-/// "latency":{"ttftMs":200,"tokensPerSecond":40,"jitter":0.2},"contextWindow":8000,
+/// "latency":{"ttftMs":200,"tokensPerSecond":40,"jitter":0.2,"slowFraction":0.05,"slowTtftMs":3000},"contextWindow":8000,
 /// "rateLimits":{"requestsPerMinute":60,"tokensPerMinute":10000,"remainingTokens":500,"remainingRequests":60}}</c>
 /// (the two <c>remaining</c> levels are optional; the buckets start full), and <c>"echoPrefix":true</c> for
 /// Mistral-style prefix completions (<see cref="ModelScript.EchoPrefix"/>);
@@ -57,6 +57,10 @@ internal static class ScriptDocument
                 TimeSpan.FromMilliseconds(Number(latencyNode["ttftMs"]) ?? 0),
                 Number(latencyNode["tokensPerSecond"]) ?? 0,
                 Number(latencyNode["jitter"]) ?? 0)
+            {
+                SlowFraction = Number(latencyNode["slowFraction"]) ?? 0,
+                SlowTimeToFirstToken = TimeSpan.FromMilliseconds(Number(latencyNode["slowTtftMs"]) ?? 0),
+            }
             : null;
         var window = JsonText.Int(script["contextWindow"]);
         var echoPrefix = script["echoPrefix"] switch
@@ -145,6 +149,16 @@ internal static class ScriptDocument
                     JsonObject arguments => arguments.ToJsonString(WireJson.Options),
                     var other => JsonText.String(other) ?? throw new FormatException("\"arguments\" must be an object or a JSON string."),
                 }),
+            "tool_call_drop_after" => SimulatedBehavior.ToolCallDropAfter(
+                JsonText.String(step["functionName"]) ?? JsonText.String(step["name"]) ?? throw new FormatException("\"tool_call_drop_after\" needs \"functionName\"."),
+                step["arguments"] switch
+                {
+                    null => "{}",
+                    JsonObject arguments => arguments.ToJsonString(WireJson.Options),
+                    var other => JsonText.String(other) ?? throw new FormatException("\"arguments\" must be an object or a JSON string."),
+                },
+                JsonText.Int(step["fragments"]) ?? 0),
+            "content_filter_after" => SimulatedBehavior.ContentFilterAfter(tokens),
             "rate_limited" => SimulatedBehavior.RateLimited(
                 TimeSpan.FromMilliseconds(Number(step["retryAfterMs"]) ?? ((Number(step["retryAfterSeconds"]) ?? 1) * 1000))),
             "server_error" => SimulatedBehavior.ServerError(JsonText.Int(step["statusCode"]) ?? 500),

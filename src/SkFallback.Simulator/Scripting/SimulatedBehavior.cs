@@ -71,6 +71,34 @@ public sealed record SimulatedBehavior
         return new(BehaviorKind.ToolCall, "tool_call") { FunctionName = functionName, ArgumentsJson = argumentsJson };
     }
 
+    /// <summary>
+    /// Streaming: the model starts the function call and the connection is cut after <paramref name="fragments"/>
+    /// argument fragments (8 characters each), so a client holds an incomplete tool call; non-streaming: the body is
+    /// cut in the middle, as <see cref="DropAfter"/>.
+    /// </summary>
+    /// <param name="functionName">The function name.</param>
+    /// <param name="argumentsJson">The arguments as a JSON object.</param>
+    /// <param name="fragments">Argument fragments sent before the drop (0 sends only the call's opening).</param>
+    /// <returns>The behaviour.</returns>
+    public static SimulatedBehavior ToolCallDropAfter(string functionName, string argumentsJson, int fragments)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(fragments);
+        var call = ToolCall(functionName, argumentsJson);
+        return new(BehaviorKind.ToolCallDropAfter, "tool_call_drop_after") { FunctionName = call.FunctionName, ArgumentsJson = call.ArgumentsJson, Tokens = fragments };
+    }
+
+    /// <summary>
+    /// A reply stopped by the provider's content filter after <paramref name="tokens"/> content tokens: finish reason
+    /// <c>content_filter</c> (OpenAI) or stop reason <c>refusal</c> (Anthropic) with the text sent so far.
+    /// </summary>
+    /// <param name="tokens">Content tokens sent before the filter stops the reply.</param>
+    /// <returns>The behaviour.</returns>
+    public static SimulatedBehavior ContentFilterAfter(int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        return new(BehaviorKind.ContentFilterAfter, "content_filter_after") { Tokens = tokens };
+    }
+
     /// <summary>429 with <c>retry-after</c> (whole seconds, rounded up) and the provider's rate-limit headers.</summary>
     /// <param name="retryAfter">The advertised wait.</param>
     /// <returns>The behaviour.</returns>

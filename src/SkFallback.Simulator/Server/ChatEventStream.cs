@@ -19,8 +19,8 @@ internal abstract class ChatEventStream(HttpResponse response, ReplyPlan plan)
 
     public abstract Task WriteTokenAsync(string token, CancellationToken cancellationToken);
 
-    /// <summary>The tool call: its opening event, then argument fragments.</summary>
-    public abstract Task WriteToolCallAsync(CancellationToken cancellationToken);
+    /// <summary>The tool call: its opening event, then argument fragments (at most <paramref name="maxFragments"/>; the block is closed only when all were sent).</summary>
+    public abstract Task WriteToolCallAsync(int maxFragments, CancellationToken cancellationToken);
 
     /// <summary>Closing events: finish reason, usage and the terminal event.</summary>
     public abstract Task FinishAsync(CancellationToken cancellationToken);

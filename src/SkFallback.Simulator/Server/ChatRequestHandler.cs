@@ -169,17 +169,22 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         var composer = state.Composer;
         var tokens = behavior.Kind switch
         {
-            BehaviorKind.ToolCall or BehaviorKind.ContentFilter => [],
+            BehaviorKind.ToolCall or BehaviorKind.ToolCallDropAfter or BehaviorKind.ContentFilter => [],
             BehaviorKind.RefusalText => ReplyComposer.Tokens(ReplyComposer.RefusalSentence),
             BehaviorKind.Reply => ReplyComposer.Tokens(behavior.Text!),
             _ => composer.ReplyTokens(request, echoPrefix),
         };
         var finish = behavior.Kind switch
         {
-            BehaviorKind.ToolCall => ReplyFinish.ToolCalls,
-            BehaviorKind.ContentFilter => ReplyFinish.ContentFilter,
+            BehaviorKind.ToolCall or BehaviorKind.ToolCallDropAfter => ReplyFinish.ToolCalls,
+            BehaviorKind.ContentFilter or BehaviorKind.ContentFilterAfter => ReplyFinish.ContentFilter,
             _ => ReplyFinish.Stop,
         };
+        if (behavior.Kind == BehaviorKind.ContentFilterAfter && behavior.Tokens < tokens.Count)
+        {
+            tokens = tokens.GetRange(0, behavior.Tokens);
+        }
+
         if (request.MaxTokens is { } max && max >= 0 && max < tokens.Count)
         {
             tokens = tokens.GetRange(0, max);
@@ -218,7 +223,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         response.ContentType = "application/json";
         switch (behavior.Kind)
         {
-            case BehaviorKind.DropAfter:
+            case BehaviorKind.DropAfter or BehaviorKind.ToolCallDropAfter:
                 // Promise the whole body, send half of it, then cut the connection.
                 response.ContentLength = bytes.Length;
                 await response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2), cancellationToken).ConfigureAwait(false);
@@ -256,7 +261,14 @@ internal sealed class ChatRequestHandler(SimulatorState state)
 
         if (plan.ToolName is not null)
         {
-            await stream.WriteToolCallAsync(cancellationToken).ConfigureAwait(false);
+            if (behavior.Kind == BehaviorKind.ToolCallDropAfter)
+            {
+                await stream.WriteToolCallAsync(behavior.Tokens, cancellationToken).ConfigureAwait(false);
+                await DropConnectionAsync(context, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            await stream.WriteToolCallAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
             await stream.FinishAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
