@@ -36,7 +36,9 @@ public sealed class FallbackChatCompletionService : IChatCompletionService
         ArgumentNullException.ThrowIfNull(fallbackClient);
 
         // Function invocation on top, the chain at the bottom: one function run per call, one chain call per round trip.
+        // A turn budget above the loop, so every round trip of one turn draws from the same budget.
         var pipeline = new ChatClientBuilder(fallbackClient)
+            .Use(inner => new SkFallback.Cost.TurnBudgetChatClient(inner))
             .UseKernelFunctionInvocation()
             .Use(inner => new ProviderMetadataChatClient(inner))
             .Build(services);

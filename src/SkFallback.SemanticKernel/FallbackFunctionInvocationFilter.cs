@@ -87,6 +87,21 @@ public sealed class FallbackFunctionInvocationFilter : IAutoFunctionInvocationFi
 
         KernelLog.FunctionRequested(_logger, record.Provider, model, QualifiedName(record), record.Iteration);
 
+        // A spent turn budget ends the loop here, with a result that says so, instead of a refused round trip.
+        if (context.Options?.AdditionalProperties is { } turnProperties
+            && turnProperties.TryGetValue(FallbackMetadataKeys.TurnBudget, out var value) && value is SkFallback.Cost.TurnBudget turn
+            && turn.CannotAffordNextCall)
+        {
+            var message = $"The turn's budget of {turn.LimitUsd:0.######} USD is spent ({turn.SpentUsd:0.######} USD over {turn.Calls} model calls" +
+                (turn.CheapestCallUsd is { } nextCall ? $"; the next call would cost at least {nextCall:0.######} USD" : string.Empty) +
+                $"), so the tool loop ended before running {QualifiedName(record)}.";
+            context.Result = new FunctionResult(context.Function, message);
+            context.Terminate = true;
+            turn.Stop(message);
+            KernelLog.TurnBudgetSpent(_logger, turn.LimitUsd, turn.SpentUsd, turn.Calls, QualifiedName(record));
+            return;
+        }
+
         // The turn's options travel to its next round trips: ask the chain to start where this call came from.
         if (provider is not null && context.Options is { } options)
         {

@@ -30,6 +30,8 @@ internal sealed class ProviderMetadataChatClient(IChatClient innerClient) : Dele
             Copy(properties, target, FallbackMetadataKeys.Provider);
             Copy(properties, target, FallbackMetadataKeys.Model);
             Copy(properties, target, FallbackMetadataKeys.Attempts);
+            Copy(properties, target, FallbackMetadataKeys.CostUsd);
+            Copy(properties, target, FallbackMetadataKeys.EstimatedCostUsd);
             StampCalls(message.Contents, properties);
         }
 

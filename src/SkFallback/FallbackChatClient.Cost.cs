@@ -26,6 +26,9 @@ public sealed partial class FallbackChatClient
     /// <summary>Gets the chain's providers as routing policies see them, in chain order.</summary>
     public IReadOnlyList<RoutingCandidate> Candidates => _candidates;
 
+    /// <summary>Gets the chain's per-turn limit (<see cref="BudgetOptions.MaxCostPerTurn"/>), if set.</summary>
+    public decimal? MaxCostPerTurn => _budget.MaxCostPerTurn;
+
     /// <summary>Gets the routing policy the chain uses when a request does not name one.</summary>
     public IRoutingPolicy RoutingPolicy => _policy;
 
@@ -130,6 +133,11 @@ public sealed partial class FallbackChatClient
             RecordExclusions(call, request, route, policy);
         }
 
+        if (call.Turn is { } turnToReport)
+        {
+            turnToReport.CheapestCallUsd = CheapestEstimate(call, request);
+        }
+
         if (maxCost is not null || call.TenantLimit is not null)
         {
             RefuseIfUnaffordable(call, request);
@@ -149,6 +157,22 @@ public sealed partial class FallbackChatClient
 
             options.AdditionalProperties = copy;
         }
+    }
+
+    /// <summary>The lowest estimated cost among the routed candidates (a lower bound for the turn's next round trip).</summary>
+    private decimal? CheapestEstimate(FallbackCall call, RoutingRequest request)
+    {
+        decimal? cheapest = null;
+        var count = call.Route?.Count ?? _providers.Length;
+        for (var i = 0; i < count; i++)
+        {
+            if (request.EstimateCostUsd(_candidates[call.Route?[i] ?? i]) is { } cost && (cheapest is null || cost < cheapest))
+            {
+                cheapest = cost;
+            }
+        }
+
+        return cheapest;
     }
 
     private static bool HasOwnKeys(AdditionalPropertiesDictionary properties)

@@ -54,6 +54,9 @@ public static class FallbackMetadataKeys
     /// <summary>A request key: the <see cref="Cost.TurnBudget"/> this call draws from (shared by every model call of one agent turn).</summary>
     public const string TurnBudget = "skfallback.turn_budget";
 
+    /// <summary>A request key: the most one agent turn may cost in US dollars (a number), read by <see cref="Cost.TurnBudgetChatClient"/> (and so by the Semantic Kernel service) at the start of a turn.</summary>
+    public const string MaxTurnCostUsd = "skfallback.max_turn_cost_usd";
+
     /// <summary>The prefix every SkFallback request key starts with; such keys are removed before a request reaches a provider.</summary>
     public const string Prefix = "skfallback.";
 }

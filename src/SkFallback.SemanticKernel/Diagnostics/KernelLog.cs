@@ -10,4 +10,7 @@ internal static partial class KernelLog
 
     [LoggerMessage(102, LogLevel.Debug, "Keeping the tool loop on provider {Provider} for the next round trip of this turn")]
     public static partial void Pinned(ILogger logger, string provider);
+
+    [LoggerMessage(103, LogLevel.Warning, "The turn's budget of {LimitUsd} USD is spent ({SpentUsd} USD over {Calls} model calls); the tool loop ends before {Function}")]
+    public static partial void TurnBudgetSpent(ILogger logger, decimal limitUsd, decimal spentUsd, int calls, string function);
 }

@@ -39,6 +39,27 @@ public sealed class TurnBudget
     /// <summary>Gets a value indicating whether the turn has spent its whole limit.</summary>
     public bool IsSpent => SpentUsd >= LimitUsd;
 
+    /// <summary>
+    /// Gets the lowest cost the chain estimated for the turn's last model call among its eligible providers: a lower
+    /// bound for the next round trip, whose prompt is longer. <see langword="null"/> before the first call or when no
+    /// provider is priced.
+    /// </summary>
+    public decimal? CheapestCallUsd { get; internal set; }
+
+    /// <summary>Gets a value indicating whether what is left cannot pay for another model call at the last estimate (or the limit is spent).</summary>
+    public bool CannotAffordNextCall => IsSpent || (CheapestCallUsd is { } next && RemainingUsd < next);
+
+    /// <summary>Gets why the turn's tool loop was ended for its budget, once it was (see <see cref="Stop"/>).</summary>
+    public string? StopReason { get; private set; }
+
+    /// <summary>Records that the turn's tool loop was ended because of this budget; <see cref="TurnBudgetChatClient"/> then ends the turn's answer with <paramref name="reason"/>.</summary>
+    /// <param name="reason">A sentence for the caller.</param>
+    public void Stop(string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        StopReason = reason;
+    }
+
     /// <summary>Gets how many model calls were charged to the turn.</summary>
     public int Calls => Volatile.Read(ref _calls);
 
