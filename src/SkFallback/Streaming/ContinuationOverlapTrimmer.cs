@@ -34,6 +34,7 @@ internal sealed class ContinuationOverlapTrimmer
     private readonly bool _tailIsWhole;
     private readonly bool _detectRepetition;
     private readonly string _expectedEcho;
+    private readonly int _trailingWhitespace;
     private StringBuilder? _pending;
     private bool _echoChecked;
 
@@ -54,6 +55,13 @@ internal sealed class ContinuationOverlapTrimmer
         _tail = _tailIsWhole ? delivered : delivered[^(maxLookBack + 1)..];
         _detectRepetition = detectRepetition;
         _expectedEcho = expectedEcho;
+        var whitespace = 0;
+        while (whitespace < _tail.Length && char.IsWhiteSpace(_tail[_tail.Length - 1 - whitespace]))
+        {
+            whitespace++;
+        }
+
+        _trailingWhitespace = whitespace;
         _echoChecked = expectedEcho.Length == 0;
         MaxLookBack = maxLookBack;
         Settled = delivered.Length == 0 && _echoChecked;
@@ -174,8 +182,7 @@ internal sealed class ContinuationOverlapTrimmer
     /// <summary>Whether a span of <paramref name="length"/> characters ending the delivered text may be dropped as a repetition.</summary>
     private bool Acceptable(int length)
     {
-        var span = _tail.AsSpan(_tail.Length - length);
-        if (span.IsWhiteSpace())
+        if (length <= _trailingWhitespace)
         {
             return true;
         }
