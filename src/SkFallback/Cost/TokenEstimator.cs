@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -55,6 +56,12 @@ namespace SkFallback.Cost;
 /// Thread-safe. Once a model and its tools have been seen, estimating text, images and tools allocates nothing beyond
 /// the tokenizer's own work; function-call arguments and non-string results are serialized to JSON to be counted.
 /// </para>
+/// <para>
+/// Speed: ASCII text (most prose, code and JSON) is split into pre-tokenization pieces by a scanner equivalent to the
+/// encoding's pattern on ASCII, and each piece is counted by the library's byte-pair encoder; that halves the cost of
+/// the library's regular expression path, which other text (and text that may hold special tokens) still takes. The
+/// counts are the library's either way.
+/// </para>
 /// </remarks>
 public sealed class TokenEstimator : ITokenEstimator
 {
@@ -104,8 +111,8 @@ public sealed class TokenEstimator : ITokenEstimator
     /// <summary>The most the correction factor may move on one observation.</summary>
     public const double MaxStep = 0.1;
 
-    private static readonly Lazy<Tokenizer> O200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"), LazyThreadSafetyMode.ExecutionAndPublication);
-    private static readonly Lazy<Tokenizer> Cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<TiktokenEncoding> O200k = new(() => new(TiktokenTokenizer.CreateForEncoding("o200k_base"), o200k: true), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<TiktokenEncoding> Cl100k = new(() => new(TiktokenTokenizer.CreateForEncoding("cl100k_base"), o200k: false), LazyThreadSafetyMode.ExecutionAndPublication);
 
     // Providers receive arguments and results as compact JSON; the default AI options indent.
     private static readonly JsonSerializerOptions CompactJson = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
@@ -310,12 +317,12 @@ public sealed class TokenEstimator : ITokenEstimator
     private static bool UsesCl100k(TokenizerFamily family) =>
         family is TokenizerFamily.OpenAICl100k or TokenizerFamily.Anthropic or TokenizerFamily.Mistral or TokenizerFamily.DeepSeek;
 
-    private static Tokenizer TokenizerOf(TokenizerFamily family) => UsesCl100k(family) ? Cl100k.Value : O200k.Value;
+    internal static TiktokenEncoding TokenizerOf(TokenizerFamily family) => UsesCl100k(family) ? Cl100k.Value : O200k.Value;
 
     private ModelState State(string model) =>
         _models.TryGetValue(model, out var state) ? state : _models.GetOrAdd(model, static m => new ModelState(FamilyOf(m)));
 
-    private static long CountMessage(Tokenizer tokenizer, ChatMessage message)
+    private static long CountMessage(TiktokenEncoding tokenizer, ChatMessage message)
     {
         long total = TokensPerMessage + tokenizer.CountTokens(message.Role.Value);
         if (!string.IsNullOrEmpty(message.AuthorName))
@@ -332,7 +339,7 @@ public sealed class TokenEstimator : ITokenEstimator
         return total;
     }
 
-    private static int CountContent(Tokenizer tokenizer, AIContent content) => content switch
+    private static int CountContent(TiktokenEncoding tokenizer, AIContent content) => content switch
     {
         TextContent text => string.IsNullOrEmpty(text.Text) ? 0 : tokenizer.CountTokens(text.Text),
         TextReasoningContent => 0, // reasoning is not sent back as prompt text
@@ -343,7 +350,7 @@ public sealed class TokenEstimator : ITokenEstimator
         _ => 0,
     };
 
-    private static int CountResult(Tokenizer tokenizer, object? result) => result switch
+    private static int CountResult(TiktokenEncoding tokenizer, object? result) => result switch
     {
         null => 0,
         string s => s.Length == 0 ? 0 : tokenizer.CountTokens(s),
@@ -351,12 +358,12 @@ public sealed class TokenEstimator : ITokenEstimator
         _ => tokenizer.CountTokens(JsonSerializer.Serialize(result, CompactJson.GetTypeInfo(result.GetType()))),
     };
 
-    private static int CountJson(Tokenizer tokenizer, IDictionary<string, object?>? arguments) =>
+    private static int CountJson(TiktokenEncoding tokenizer, IDictionary<string, object?>? arguments) =>
         arguments is null || arguments.Count == 0
             ? 0
             : tokenizer.CountTokens(JsonSerializer.Serialize(arguments, CompactJson.GetTypeInfo(typeof(IDictionary<string, object?>))));
 
-    private int CountTool(Tokenizer tokenizer, TokenizerFamily family, AITool tool)
+    private int CountTool(TiktokenEncoding tokenizer, TokenizerFamily family, AITool tool)
     {
         // A schema is read and counted once per tool instance and encoding; tools are long-lived and immutable.
         var counts = _toolTokens.GetValue(tool, static _ => new ToolCounts());
@@ -383,7 +390,7 @@ public sealed class TokenEstimator : ITokenEstimator
         return count;
     }
 
-    private static int CountSchema(Tokenizer tokenizer, JsonElement schema)
+    private static int CountSchema(TiktokenEncoding tokenizer, JsonElement schema)
     {
         if (schema.ValueKind != JsonValueKind.Object)
         {
@@ -407,7 +414,7 @@ public sealed class TokenEstimator : ITokenEstimator
         return 0;
     }
 
-    private static int CountProperties(Tokenizer tokenizer, JsonElement properties, int depth)
+    private static int CountProperties(TiktokenEncoding tokenizer, JsonElement properties, int depth)
     {
         var count = 0;
         foreach (var property in properties.EnumerateObject())
@@ -423,7 +430,7 @@ public sealed class TokenEstimator : ITokenEstimator
         return count;
     }
 
-    private static int CountProperty(Tokenizer tokenizer, string name, JsonElement schema, int depth)
+    private static int CountProperty(TiktokenEncoding tokenizer, string name, JsonElement schema, int depth)
     {
         var count = PropertyTokens;
         if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("type", out var type))
@@ -486,7 +493,7 @@ public sealed class TokenEstimator : ITokenEstimator
     }
 
     // "name:tail" when middle is null, "name:middle" when tail is null, otherwise "name:middle:tail".
-    private static int CountLine(Tokenizer tokenizer, string name, string? middle, string? tail)
+    private static int CountLine(TiktokenEncoding tokenizer, string name, string? middle, string? tail)
     {
         var line = middle is null ? string.Concat(name, ":", tail)
             : tail is null ? string.Concat(name, ":", middle)
@@ -494,7 +501,7 @@ public sealed class TokenEstimator : ITokenEstimator
         return tokenizer.CountTokens(line);
     }
 
-    private static int CountText(Tokenizer tokenizer, string? text) => string.IsNullOrEmpty(text) ? 0 : tokenizer.CountTokens(text);
+    private static int CountText(TiktokenEncoding tokenizer, string? text) => string.IsNullOrEmpty(text) ? 0 : tokenizer.CountTokens(text);
 
     private static string WithoutFinalPeriod(string? text) =>
         string.IsNullOrEmpty(text) ? string.Empty : text[^1] == '.' ? text[..^1] : text;
@@ -537,6 +544,184 @@ public sealed class TokenEstimator : ITokenEstimator
 
         public int O200k = NotCounted;
         public int Cl100k = NotCounted;
+    }
+
+    /// <summary>
+    /// A tiktoken encoding with a fast path for ASCII text: pieces are split by a scanner equivalent to the encoding's
+    /// pre-tokenization pattern on ASCII (checked against the library's pattern by a differential test), and each piece is
+    /// counted by the library's byte-pair encoder. Other text, and text that may hold special tokens (<c>&lt;|</c>), takes
+    /// the library's own path.
+    /// </summary>
+    internal sealed class TiktokenEncoding(Tokenizer tokenizer, bool o200k)
+    {
+        public Tokenizer Tokenizer { get; } = tokenizer;
+
+        public bool O200k { get; } = o200k;
+
+        public int CountTokens(string text) => CountTokens(text.AsSpan());
+
+        public int CountTokens(ReadOnlySpan<char> text)
+        {
+            if (text.IsEmpty)
+            {
+                return 0;
+            }
+
+            if (!Ascii.IsValid(text) || text.Contains("<|", StringComparison.Ordinal))
+            {
+                return Tokenizer.CountTokens(text);
+            }
+
+            var total = 0;
+            for (var start = 0; start < text.Length;)
+            {
+                var end = NextPiece(text, start, O200k);
+                total += Tokenizer.CountTokens(text[start..end], considerPreTokenization: false, considerNormalization: false);
+                start = end;
+            }
+
+            return total;
+        }
+
+        /// <summary>The end of the pre-tokenization piece that starts at <paramref name="start"/> in ASCII text.</summary>
+        /// <remarks>
+        /// o200k_base: <c>P?U*L+C?|P?U+L*C?|\p{N}{1,3}| ?O+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>; cl100k_base:
+        /// <c>'(s|d|m|t|ll|ve|re)|P?\p{L}+|\p{N}{1,3}| ?O+[\r\n]*|\s+$|\s*[\r\n]|\s+(?!\S)|\s+</c>, where P is a character
+        /// other than CR, LF, a letter or a digit, O one other than white space, a letter or a digit, U upper case, L lower
+        /// case, C a contraction ('s, 't, 're, 've, 'm, 'll, 'd, any case). In ASCII the upper and lower case classes do not
+        /// overlap, so no backtracking is needed.
+        /// </remarks>
+        internal static int NextPiece(ReadOnlySpan<char> text, int start, bool o200k)
+        {
+            var length = text.Length;
+            if (!o200k && Contraction(text, start) is var contraction and > 0)
+            {
+                return start + contraction;
+            }
+
+            // Letters, after an optional prefix character.
+            var position = start;
+            if (IsPrefix(text[position]) && position + 1 < length && IsLetter(text[position + 1]))
+            {
+                position++;
+            }
+
+            if (IsLetter(text[position]))
+            {
+                if (o200k)
+                {
+                    while (position < length && char.IsAsciiLetterUpper(text[position]))
+                    {
+                        position++;
+                    }
+
+                    while (position < length && char.IsAsciiLetterLower(text[position]))
+                    {
+                        position++;
+                    }
+
+                    return position + Contraction(text, position);
+                }
+
+                while (position < length && IsLetter(text[position]))
+                {
+                    position++;
+                }
+
+                return position;
+            }
+
+            if (char.IsAsciiDigit(text[start]))
+            {
+                position = start + 1;
+                while (position < length && position < start + 3 && char.IsAsciiDigit(text[position]))
+                {
+                    position++;
+                }
+
+                return position;
+            }
+
+            // Punctuation and symbols, after an optional space, then line breaks (and slashes for o200k).
+            position = start;
+            if (text[position] == ' ' && position + 1 < length && IsOther(text[position + 1]))
+            {
+                position++;
+            }
+
+            if (IsOther(text[position]))
+            {
+                while (position < length && IsOther(text[position]))
+                {
+                    position++;
+                }
+
+                while (position < length && (IsLineBreak(text[position]) || (o200k && text[position] == '/')))
+                {
+                    position++;
+                }
+
+                return position;
+            }
+
+            // White space: to the end of the text (cl100k); through its last line break; else all but the last character
+            // before a non-space (that one starts the next piece); else a single character.
+            var lastLineBreak = -1;
+            while (position < length && IsSpace(text[position]))
+            {
+                if (IsLineBreak(text[position]))
+                {
+                    lastLineBreak = position;
+                }
+
+                position++;
+            }
+
+            if (position == length && !o200k)
+            {
+                return position;
+            }
+
+            if (lastLineBreak >= 0)
+            {
+                return lastLineBreak + 1;
+            }
+
+            return position == length || position - start < 2 ? position : position - 1;
+        }
+
+        private static int Contraction(ReadOnlySpan<char> text, int position)
+        {
+            if (position + 1 >= text.Length || text[position] != '\'')
+            {
+                return 0;
+            }
+
+            var first = (char)(text[position + 1] | 0x20);
+            if (first is 's' or 't' or 'm' or 'd')
+            {
+                return 2;
+            }
+
+            if (position + 2 >= text.Length)
+            {
+                return 0;
+            }
+
+            var second = (char)(text[position + 2] | 0x20);
+            return (first, second) is ('r', 'e') or ('v', 'e') or ('l', 'l') ? 3 : 0;
+        }
+
+        private static bool IsLetter(char c) => char.IsAsciiLetter(c);
+
+        private static bool IsLineBreak(char c) => c is '\n' or '\r';
+
+        // \s on ASCII: space, tab, line feed, vertical tab, form feed, carriage return.
+        private static bool IsSpace(char c) => c == ' ' || c is >= '\t' and <= '\r';
+
+        private static bool IsOther(char c) => !IsSpace(c) && !char.IsAsciiLetterOrDigit(c);
+
+        private static bool IsPrefix(char c) => !IsLineBreak(c) && !char.IsAsciiLetterOrDigit(c);
     }
 
     /// <summary>Reads an image's pixel size from the header of its bytes (PNG, GIF, JPEG, WebP) without decoding it.</summary>
