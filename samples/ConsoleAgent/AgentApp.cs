@@ -56,18 +56,25 @@ internal static class AgentApp
 
         var health = ((FallbackChatCompletionService)chat).Health!;
         using var monitor = new ProviderHealthMonitor(health, failureThreshold);
+        var chain = kernel.Services.GetRequiredService<FallbackChatClient>();
+        var spend = new SpendMonitor(chain);
 
         AnsiConsole.MarkupLine(stage is null
             ? $"[bold]SkFallback console agent[/]: live providers {Markup.Escape(string.Join(" → ", providers.Select(p => $"{p.Name} ({p.Model})")))}"
             : $"[bold]SkFallback console agent[/]: offline, provider simulator at {stage.Simulator.BaseUri}");
-        AnsiConsole.MarkupLine($"Chain: {Markup.Escape(string.Join(" → ", providers.Select(p => $"{p.Name} [{p.Kind}, {p.Model}]")))}");
+        AnsiConsole.MarkupLine($"Chain: {Markup.Escape(string.Join(" → ", providers.Select(p => $"{p.Name} [{p.Kind}]")))}");
+        foreach (var candidate in chain.Candidates)
+        {
+            AnsiConsole.MarkupLine($"  [grey]{Markup.Escape(candidate.Name)}: {Markup.Escape(SpendMonitor.Describe(candidate))}[/]");
+        }
+
         AnsiConsole.WriteLine();
 
         var history = new ChatHistory(Instructions);
-        var execution = new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() };
+        var session = new AgentSession(chat, kernel, history, filter, plugin, spend);
         if (settings.Chat)
         {
-            return await ChatAsync(chat, kernel, history, execution, filter, plugin, stage, monitor, cancellationToken);
+            return await ChatAsync(session, stage, monitor, cancellationToken);
         }
 
         var turns = stage is null ? ScriptedTurns.Live : ScriptedTurns.Offline;
@@ -83,7 +90,7 @@ internal static class AgentApp
             AnsiConsole.Write(new Rule($"[yellow]{Markup.Escape(turn.Title)}[/]").LeftJustified());
             var requestsBefore = stage?.RequestCount ?? 0;
             var turnStart = DateTimeOffset.UtcNow;
-            if (!await TurnAsync(chat, kernel, history, execution, filter, plugin, turn.Prompt, turn.Streaming, cancellationToken))
+            if (!await TurnAsync(session, turn.Prompt, turn.Streaming, turn.Request, cancellationToken))
             {
                 failures++;
             }
@@ -97,6 +104,7 @@ internal static class AgentApp
             AnsiConsole.WriteLine();
         }
 
+        spend.PrintLedger();
         AnsiConsole.MarkupLine($"[bold]Done.[/] {turns.Count - failures} of {turns.Count} turns answered; tools ran {plugin.Runs} times, each once per call.");
         return failures == 0 ? 0 : 1;
     }
@@ -118,12 +126,12 @@ internal static class AgentApp
         }
     }
 
-    private static async Task<int> ChatAsync(
-        IChatCompletionService chat, Kernel kernel, ChatHistory history, PromptExecutionSettings execution,
-        FallbackFunctionInvocationFilter filter, TravelPlugin plugin, OfflineStage? stage, ProviderHealthMonitor monitor, CancellationToken cancellationToken)
+    private static async Task<int> ChatAsync(AgentSession session, OfflineStage? stage, ProviderHealthMonitor monitor, CancellationToken cancellationToken)
     {
-        AnsiConsole.MarkupLine("Type a message; [grey]/stream[/] toggles streaming" + (stage is null ? string.Empty : ", [grey]/outage[/] toggles a 503 outage on the primary") + ", [grey]/health[/] shows the providers' health, [grey]/quit[/] ends.");
+        AnsiConsole.MarkupLine("Type a message; [grey]/stream[/] toggles streaming" + (stage is null ? string.Empty : ", [grey]/outage[/] toggles a 503 outage on the primary") +
+            ", [grey]/budget 0.0005[/] sets a per-call budget in USD ([grey]/budget off[/] lifts it), [grey]/health[/] shows the providers' health, [grey]/spend[/] the spend ledger, [grey]/quit[/] ends.");
         var streaming = true;
+        decimal? budget = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             AnsiConsole.Markup("[bold green]you>[/] ");
@@ -133,7 +141,8 @@ internal static class AgentApp
                 return 0;
             }
 
-            switch (line.Trim())
+            var command = line.Trim();
+            switch (command)
             {
                 case "":
                     continue;
@@ -147,10 +156,30 @@ internal static class AgentApp
                 case "/health":
                     monitor.PrintTable();
                     continue;
+                case "/spend":
+                    session.Spend.PrintLedger();
+                    continue;
+                case "/budget off":
+                    budget = null;
+                    AnsiConsole.MarkupLine("no per-call budget");
+                    continue;
+                case var _ when command.StartsWith("/budget ", StringComparison.Ordinal):
+                    if (decimal.TryParse(command["/budget ".Length..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var usd) && usd > 0)
+                    {
+                        budget = usd;
+                        AnsiConsole.MarkupLine($"each call may cost at most {usd.ToString(System.Globalization.CultureInfo.InvariantCulture)} USD");
+                    }
+                    else
+                    {
+                        AnsiConsole.MarkupLine("[red]/budget takes a positive amount of US dollars, e.g. /budget 0.0005[/]");
+                    }
+
+                    continue;
             }
 
             var turnStart = DateTimeOffset.UtcNow;
-            await TurnAsync(chat, kernel, history, execution, filter, plugin, line, streaming, cancellationToken);
+            var request = budget is { } limit ? new Dictionary<string, object> { [FallbackMetadataKeys.MaxCostUsd] = limit } : null;
+            await TurnAsync(session, line, streaming, request, cancellationToken);
             monitor.ReportTransitions(turnStart);
             AnsiConsole.WriteLine();
         }
@@ -158,15 +187,32 @@ internal static class AgentApp
         return 0;
     }
 
-    private static async Task<bool> TurnAsync(
-        IChatCompletionService chat, Kernel kernel, ChatHistory history, PromptExecutionSettings execution,
-        FallbackFunctionInvocationFilter filter, TravelPlugin plugin, string prompt, bool streaming, CancellationToken cancellationToken)
+    /// <summary>
+    /// The turn's execution settings: tools on, every call tagged with the agent's tenant (so the chain estimates its cost
+    /// before dispatch and the ledger totals the tenant), plus the turn's own request keys.
+    /// </summary>
+    private static PromptExecutionSettings SettingsFor(IReadOnlyDictionary<string, object>? request)
     {
+        var extensionData = new Dictionary<string, object> { [FallbackMetadataKeys.Tenant] = SpendMonitor.Tenant };
+        foreach (var (key, value) in request ?? new Dictionary<string, object>())
+        {
+            extensionData[key] = value;
+        }
+
+        return new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto(), ExtensionData = extensionData };
+    }
+
+    private static async Task<bool> TurnAsync(
+        AgentSession session, string prompt, bool streaming, IReadOnlyDictionary<string, object>? request, CancellationToken cancellationToken)
+    {
+        var (chat, kernel, history, filter, plugin, spend) = session;
         AnsiConsole.MarkupLine($"[bold green]user>[/] {Markup.Escape(prompt)}");
         history.AddUserMessage(prompt);
         var firstNew = history.Count;
         var callsBefore = filter.Calls.Count;
         var runsBefore = plugin.Runs;
+        var execution = SettingsFor(request);
+        spend.StartTurn();
         var clock = Stopwatch.StartNew();
         TimeSpan? firstToken = null;
         IReadOnlyDictionary<string, object?>? finalMetadata = null;
@@ -210,17 +256,24 @@ internal static class AgentApp
             AnsiConsole.MarkupLine($"[red]Every provider failed:[/] {Markup.Escape(exhausted.Message)}");
             return false;
         }
+        catch (BudgetExceededException refused)
+        {
+            // Refused before any request (BeforeDispatch): the user's message stays unanswered in the history.
+            SpendMonitor.ReportRefusal(refused);
+            return false;
+        }
 
         clock.Stop();
-        Report(history, firstNew, finalMetadata, filter.Calls.Skip(callsBefore).ToList(), plugin.Runs - runsBefore, clock.Elapsed, firstToken);
+        Report(session, firstNew, finalMetadata, filter.Calls.Skip(callsBefore).ToList(), plugin.Runs - runsBefore, clock.Elapsed, firstToken);
         return true;
     }
 
     private static void Report(
-        ChatHistory history, int firstNew, IReadOnlyDictionary<string, object?>? finalMetadata,
+        AgentSession session, int firstNew, IReadOnlyDictionary<string, object?>? finalMetadata,
         List<FunctionCallRecord> calls, int toolRuns, TimeSpan elapsed, TimeSpan? firstToken)
     {
         // Each model round trip of the turn carries its own attempts: the tool-call messages in the history, then the answer.
+        var history = session.History;
         var roundTrips = new List<IReadOnlyDictionary<string, object?>>();
         for (var i = firstNew; i < history.Count; i++)
         {
@@ -235,9 +288,10 @@ internal static class AgentApp
             roundTrips.Add(finalMetadata);
         }
 
+        roundTrips = roundTrips.Distinct().ToList();
         var table = new Table().Border(TableBorder.Simple).AddColumns("#", "provider", "outcome", "HTTP", "ms", "detail");
         var trip = 0;
-        foreach (var metadata in roundTrips.Distinct())
+        foreach (var metadata in roundTrips)
         {
             trip++;
             foreach (var attempt in (IEnumerable<FallbackAttempt>)metadata[FallbackMetadataKeys.Attempts]!)
@@ -258,6 +312,7 @@ internal static class AgentApp
         var tokens = Tokens(finalMetadata);
         var latency = $"{elapsed.TotalMilliseconds:0} ms" + (firstToken is { } ttft ? $", first token after {ttft.TotalMilliseconds:0} ms" : string.Empty);
         AnsiConsole.MarkupLine($"answered by [bold]{Markup.Escape(provider ?? "?")}[/] · {latency} · tokens {Markup.Escape(tokens)}");
+        session.Spend.ReportTurn(roundTrips);
         foreach (var call in calls)
         {
             AnsiConsole.MarkupLine($"  tool [aqua]{Markup.Escape(call.PluginName + "." + call.FunctionName)}[/] asked for by [bold]{Markup.Escape(call.Provider)}[/]");

@@ -3,12 +3,15 @@ using SkFallback.Simulator;
 
 namespace ConsoleAgent;
 
-/// <summary>The provider simulator with three providers on it, and the faults each scripted turn stages.</summary>
+/// <summary>
+/// The provider simulator with three providers on it, and the faults each scripted turn stages. The models are ones the
+/// shipped price catalog lists, so every answer is priced at real catalog prices (the simulator reports usage).
+/// </summary>
 internal sealed class OfflineStage : IAsyncDisposable
 {
     public const string PrimaryModel = "gpt-4o-2024-08-06";
-    public const string BackupModel = "claude-3-5-haiku-20241022";
-    public const string BudgetModel = "mistral-small-2503";
+    public const string BackupModel = "claude-haiku-4-5-20251001";
+    public const string BudgetModel = "gpt-4o-mini-2024-07-18";
 
     /// <summary>How long the primary's 429 keeps it out: short, so it comes back within the demo.</summary>
     public static readonly TimeSpan PrimaryRetryAfter = TimeSpan.FromSeconds(5);
@@ -25,7 +28,7 @@ internal sealed class OfflineStage : IAsyncDisposable
         [
             new ProviderOptions { Name = "openai", Kind = ProviderKinds.OpenAI, Model = PrimaryModel, ApiKey = "sim-openai-key", Endpoint = simulator.OpenAIEndpoint },
             new ProviderOptions { Name = "anthropic", Kind = ProviderKinds.Anthropic, Model = BackupModel, ApiKey = "sim-anthropic-key", Endpoint = simulator.AnthropicEndpoint },
-            new ProviderOptions { Name = "mistral", Kind = ProviderKinds.Mistral, Model = BudgetModel, ApiKey = "sim-mistral-key", Endpoint = simulator.OpenAIEndpoint },
+            new ProviderOptions { Name = "openai-mini", Kind = ProviderKinds.OpenAI, Model = BudgetModel, ApiKey = "sim-openai-key", Endpoint = simulator.OpenAIEndpoint },
         ];
     }
 

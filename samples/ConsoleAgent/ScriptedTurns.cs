@@ -1,11 +1,21 @@
+using SkFallback;
 using SkFallback.Health;
 using SkFallback.Simulator;
 
 namespace ConsoleAgent;
 
-/// <summary>The scripted conversation: a healthy turn, a visible outage, then the primary's circuit breaker opening and closing.</summary>
+/// <summary>
+/// The scripted conversation: a healthy turn, a visible outage, the primary's circuit breaker opening and closing, then
+/// a per-call budget sending a short question to the cheap model.
+/// </summary>
 internal static class ScriptedTurns
 {
+    /// <summary>
+    /// The per-call budget of the last offline turn. With a 120-token answer cap the estimates are about 0.0025 USD on
+    /// gpt-4o, 0.0011 on Claude Haiku 4.5 and 0.00015 on gpt-4o-mini, so only the cheap model fits.
+    /// </summary>
+    private const decimal CheapCallBudgetUsd = 0.0005m;
+
     public static IReadOnlyList<ScriptedTurn> Offline { get; } =
     [
         new("1 · all healthy: the primary calls a tool and answers", "What's the weather in Lisbon today?", Streaming: false,
@@ -27,6 +37,8 @@ internal static class ScriptedTurns
         new("7 · the primary's breaker is open: it is skipped without a request", "When is the best time to visit the Algarve?", Streaming: false),
         new("8 · the break is over: one probe reaches the primary, it answers, the breaker closes", "Give me one tip for Sintra.", Streaming: true,
             PauseBefore: new TurnPause("the primary's break runs out", health => Of(health, OfflineStage.PrimaryModel)?.OpenUntil)),
+        new($"9 · a per-call budget of ${CheapCallBudgetUsd} for a short answer: the dearer models are skipped before dispatch, the cheap one answers", "Is Porto north of Lisbon? One word, please.", Streaming: false,
+            Request: new Dictionary<string, object> { [FallbackMetadataKeys.MaxCostUsd] = CheapCallBudgetUsd, ["max_tokens"] = 120 }),
     ];
 
     public static IReadOnlyList<ScriptedTurn> Live { get; } =
