@@ -186,6 +186,31 @@ public sealed class ContinuationTests
     }
 
     [Fact]
+    public async Task OpenAICompleteChat_PrefixOnlyOnBeta_RejectsPrefixOnV1AndServesItOnBeta()
+    {
+        await using var simulator = await ProviderSimulator.StartAsync(cancellationToken: TestToken);
+        simulator.LoadScript("""{"models":{"deepseek-sim":{"prefixOnlyOnBeta":true}}}""");
+        var full = simulator.ExpectedReply("deepseek-sim", Question);
+        var prefix = FirstTokens(full, 10);
+        var beta = new ChatClient("deepseek-sim", new ApiKeyCredential("k"), new global::OpenAI.OpenAIClientOptions
+        {
+            Endpoint = new Uri(simulator.BaseUri, "beta/"),
+            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0),
+        });
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(
+            () => SimulatorClients.OpenAI(simulator, "deepseek-sim").CompleteChatAsync([new UserChatMessage(Question), PrefixMessage(prefix)], cancellationToken: TestToken));
+        ChatCompletion completion = await beta.CompleteChatAsync([new UserChatMessage(Question), PrefixMessage(prefix)], cancellationToken: TestToken);
+        ChatCompletion plain = await SimulatorClients.OpenAI(simulator, "deepseek-sim").CompleteChatAsync([new UserChatMessage(Question)], cancellationToken: TestToken);
+
+        Assert.Equal(400, error.Status);
+        Assert.Contains("prefix is only available when using beta api", error.Message, StringComparison.Ordinal);
+        Assert.Equal(full, prefix + completion.Content[0].Text);
+        Assert.Equal(full, plain.Content[0].Text);
+        Assert.Equal(["invalid_request", "ok", "ok"], simulator.Requests.Select(r => r.BehaviorName));
+    }
+
+    [Fact]
     public async Task OpenAICompleteChat_TrailingAssistantWithoutPrefixFlag_IsHistoryNotContinuation()
     {
         await using var simulator = await ProviderSimulator.StartAsync(cancellationToken: TestToken);

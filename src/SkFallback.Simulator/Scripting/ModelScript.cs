@@ -17,6 +17,7 @@ public sealed class ModelScript
     private int? _contextWindow;
     private RateLimitBuckets? _rateLimits;
     private bool _echoPrefix;
+    private bool _prefixOnlyOnBeta;
 
     internal ModelScript(string modelId, TimeProvider timeProvider)
     {
@@ -148,6 +149,22 @@ public sealed class ModelScript
         return this;
     }
 
+    /// <summary>
+    /// Makes prefix completions outside the <c>/beta/</c> path fail with DeepSeek's 400 (<c>prefix is only available
+    /// when using beta api</c>), as DeepSeek answers them; by default every path accepts them.
+    /// </summary>
+    /// <param name="betaOnly">Whether only <c>/beta/chat/completions</c> accepts prefix completions.</param>
+    /// <returns>This script.</returns>
+    public ModelScript PrefixOnlyOnBeta(bool betaOnly = true)
+    {
+        lock (_gate)
+        {
+            _prefixOnlyOnBeta = betaOnly;
+        }
+
+        return this;
+    }
+
     /// <summary>Sets how many tokens the tokens bucket holds now; it refills from there.</summary>
     /// <param name="tokens">The level, from 0 to the tokens-per-minute limit.</param>
     /// <returns>This script.</returns>
@@ -191,6 +208,17 @@ public sealed class ModelScript
             lock (_gate)
             {
                 return _latency;
+            }
+        }
+    }
+
+    internal bool PrefixNeedsBeta
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _prefixOnlyOnBeta;
             }
         }
     }
@@ -283,6 +311,7 @@ public sealed class ModelScript
             _contextWindow = null;
             _rateLimits = null;
             _echoPrefix = false;
+            _prefixOnlyOnBeta = false;
         }
     }
 }

@@ -11,7 +11,8 @@ namespace SkFallback.Simulator.Scripting;
 /// "latency":{"ttftMs":200,"tokensPerSecond":40,"jitter":0.2,"slowFraction":0.05,"slowTtftMs":3000},"contextWindow":8000,
 /// "rateLimits":{"requestsPerMinute":60,"tokensPerMinute":10000,"remainingTokens":500,"remainingRequests":60}}</c>
 /// (the two <c>remaining</c> levels are optional; the buckets start full), and <c>"echoPrefix":true</c> for
-/// Mistral-style prefix completions (<see cref="ModelScript.EchoPrefix"/>);
+/// Mistral-style prefix completions (<see cref="ModelScript.EchoPrefix"/>), <c>"prefixOnlyOnBeta":true</c> for
+/// DeepSeek's (<see cref="ModelScript.PrefixOnlyOnBeta"/>);
 /// a file holds <c>{"models":{"model-id":{...}}}</c>.
 /// </summary>
 internal static class ScriptDocument
@@ -63,12 +64,8 @@ internal static class ScriptDocument
             }
             : null;
         var window = JsonText.Int(script["contextWindow"]);
-        var echoPrefix = script["echoPrefix"] switch
-        {
-            null => false,
-            JsonValue value when value.GetValueKind() is JsonValueKind.True or JsonValueKind.False => JsonText.Bool(value),
-            _ => throw new FormatException("\"echoPrefix\" must be true or false."),
-        };
+        var echoPrefix = Flag(script, "echoPrefix");
+        var prefixOnlyOnBeta = Flag(script, "prefixOnlyOnBeta");
         var rateLimits = script["rateLimits"] switch
         {
             null => ((int, int, int?, int?)?)null,
@@ -93,6 +90,7 @@ internal static class ScriptDocument
         }
 
         target.EchoPrefix(echoPrefix);
+        target.PrefixOnlyOnBeta(prefixOnlyOnBeta);
         if (window is { } tokens)
         {
             target.WithContextWindow(tokens);
@@ -177,6 +175,13 @@ internal static class ScriptDocument
             _ => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"Unknown behaviour kind '{kind}'.")),
         };
     }
+
+    private static bool Flag(JsonObject script, string key) => script[key] switch
+    {
+        null => false,
+        JsonValue value when value.GetValueKind() is JsonValueKind.True or JsonValueKind.False => JsonText.Bool(value),
+        _ => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"\"{key}\" must be true or false.")),
+    };
 
     private static double? Number(JsonNode? node) =>
         node is JsonValue value && value.GetValueKind() == JsonValueKind.Number ? value.GetValue<double>() : null;

@@ -103,6 +103,14 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         else
         {
             script = state.Script(request.Model);
+            if (request.Continuation == ContinuationKind.Prefix && script.PrefixNeedsBeta
+                && !(context.Request.Path.Value ?? string.Empty).StartsWith("/beta/", StringComparison.Ordinal))
+            {
+                entry.BehaviorName = "invalid_request";
+                await wire.WriteInvalidRequestAsync(context, "prefix is only available when using beta api (set base_url=\"https://api.deepseek.com/beta\")", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             if (script.ContextWindow is { } window && request.PromptTokens > window)
             {
                 behavior = SimulatedBehavior.ContextLengthExceeded();

@@ -221,5 +221,11 @@ public sealed class ContinuationOverHttpTests : IClassFixture<SimulatorFixture>
         Assert.True(detector.Stop());
         Assert.Equal(FirstTokens(Simulator.ExpectedReply(model, Question), 5), text.ToString());
         Assert.InRange(stalledFor, timeout, TimeSpan.FromSeconds(5));
+
+        // Cancelled while a read was pending, the connection closes: the provider sees the abort and stops.
+        await Simulator.WaitForRequestsToEndAsync(TestToken);
+        var recorded = Assert.Single(Simulator.RequestsFor(model));
+        Assert.True(recorded.Aborted);
+        Assert.Equal(5, recorded.ContentTokensSent);
     }
 }
