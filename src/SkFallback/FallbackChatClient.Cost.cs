@@ -322,8 +322,12 @@ public sealed partial class FallbackChatClient
         }
 
         var output = options?.MaxOutputTokens ?? 0;
-        call.PromptBound ??= PromptTokenBound(messages, options);
-        if (call.PromptBound is long bound and >= 0 && bound + output <= window)
+        if (call.PromptBound == long.MinValue)
+        {
+            call.PromptBound = PromptTokenBound(messages, options);
+        }
+
+        if (call.PromptBound is var bound and >= 0 && bound + output <= window)
         {
             return true;
         }
@@ -352,13 +356,20 @@ public sealed partial class FallbackChatClient
 
         long units = 0;
         long count = 0;
-        foreach (var message in messages)
+        if (messages is not IList<ChatMessage> list)
         {
+            list = [.. messages];
+        }
+
+        for (var m = 0; m < list.Count; m++)
+        {
+            var message = list[m];
             count++;
             units += message.AuthorName?.Length ?? 0;
-            foreach (var content in message.Contents)
+            var contents = message.Contents;
+            for (var c = 0; c < contents.Count; c++)
             {
-                if (content is not TextContent text)
+                if (contents[c] is not TextContent text)
                 {
                     return -1;
                 }

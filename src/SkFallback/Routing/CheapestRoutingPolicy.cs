@@ -67,7 +67,7 @@ public sealed class CheapestRoutingPolicy : IRoutingPolicy
         var needed = request.RequiredCapabilities;
         if (needed != ModelCapabilities.None && candidate.Capabilities is { } has && (needed & ~has) != 0)
         {
-            request.Exclude(candidate, $"cannot take {needed & ~has}");
+            request.Exclude(candidate, RoutingRequest.ExclusionKind.Capabilities, (long)(needed & ~has), 0);
             return false;
         }
 
@@ -75,20 +75,20 @@ public sealed class CheapestRoutingPolicy : IRoutingPolicy
         {
             if (candidate.QualityTier is not int tier)
             {
-                request.Exclude(candidate, $"quality tier unknown, {minimum} required");
+                request.Exclude(candidate, RoutingRequest.ExclusionKind.TierUnknown, minimum, 0);
                 return false;
             }
 
             if (tier < minimum)
             {
-                request.Exclude(candidate, $"quality tier {tier} below the {minimum} required");
+                request.Exclude(candidate, RoutingRequest.ExclusionKind.TierBelow, tier, minimum);
                 return false;
             }
         }
 
         if (request.MaxLatency is { } bound && candidate.LatencyP95 is { } p95 && p95 > bound)
         {
-            request.Exclude(candidate, $"p95 latency {p95.TotalMilliseconds:0} ms above the {bound.TotalMilliseconds:0} ms bound");
+            request.Exclude(candidate, RoutingRequest.ExclusionKind.Latency, p95.Ticks, bound.Ticks);
             return false;
         }
 

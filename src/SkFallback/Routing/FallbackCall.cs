@@ -36,41 +36,143 @@ internal sealed class FallbackCall
     /// <summary>Gets or sets how many chunks the running streaming attempt delivered (charged as output when the provider reports no usage).</summary>
     public long Chunks { get; set; }
 
-    /// <summary>Gets or sets the request as routing sees it, created only when the call is routed, budgeted or checked against a context window.</summary>
-    public RoutingRequest? Routing { get; set; }
-
-    /// <summary>Gets or sets the chain positions to try, in order, when a policy chose them (otherwise the chain order).</summary>
-    public IReadOnlyList<int>? Route { get; set; }
-
-    /// <summary>Gets or sets the most the call may spend (per-call limit, turn remainder, the tighter), or <see langword="null"/>.</summary>
-    public decimal? MaxCost { get; set; }
-
-    /// <summary>Gets or sets which budget <see cref="MaxCost"/> comes from.</summary>
-    public BudgetScope MaxCostScope { get; set; }
-
-    /// <summary>Gets or sets the turn budget the call draws from.</summary>
-    public Cost.TurnBudget? Turn { get; set; }
-
-    /// <summary>Gets or sets the tenant the call is made for.</summary>
-    public string? Tenant { get; set; }
-
-    /// <summary>Gets or sets the tenant's daily limit, when it has one.</summary>
-    public decimal? TenantLimit { get; set; }
-
-    /// <summary>Gets or sets the tenant budget held for the running attempt.</summary>
-    public Cost.SpendReservation? Reservation { get; set; }
-
-    /// <summary>Gets or sets what the call has been charged so far.</summary>
-    public decimal Spent { get; set; }
+    private CostState? _cost;
 
     /// <summary>Gets or sets the usage the running attempt's provider reported (set before a 200 answer is judged a failure).</summary>
     public Microsoft.Extensions.AI.UsageDetails? Usage { get; set; }
 
-    /// <summary>Gets or sets the cost charged for the last attempt, when priced.</summary>
-    public decimal? LastCost { get; set; }
+    /// <summary>Gets or sets an upper bound on the prompt tokens of any family (-1 when it cannot be bounded cheaply; <see cref="long.MinValue"/> before it is computed).</summary>
+    public long PromptBound { get; set; } = long.MinValue;
 
-    /// <summary>Gets or sets an upper bound on the prompt tokens of any family (-1 when it cannot be bounded cheaply; null before it is computed).</summary>
-    public long? PromptBound { get; set; }
+    /// <summary>Gets or sets the request as routing sees it, created only when the call is routed, budgeted or checked against a context window.</summary>
+    public RoutingRequest? Routing
+    {
+        get => _cost is null ? default : _cost.Routing;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<RoutingRequest?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).Routing = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets the chain positions to try, in order, when a policy chose them (otherwise the chain order).</summary>
+    public IReadOnlyList<int>? Route
+    {
+        get => _cost is null ? default : _cost.Route;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<IReadOnlyList<int>?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).Route = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets the most the call may spend (per-call limit, turn remainder, the tighter), or <see langword="null"/>.</summary>
+    public decimal? MaxCost
+    {
+        get => _cost is null ? default : _cost.MaxCost;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<decimal?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).MaxCost = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets which budget <see cref="MaxCost"/> comes from.</summary>
+    public BudgetScope MaxCostScope
+    {
+        get => _cost is null ? default : _cost.MaxCostScope;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<BudgetScope>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).MaxCostScope = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets the turn budget the call draws from.</summary>
+    public Cost.TurnBudget? Turn
+    {
+        get => _cost is null ? default : _cost.Turn;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<Cost.TurnBudget?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).Turn = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets the tenant the call is made for.</summary>
+    public string? Tenant
+    {
+        get => _cost is null ? default : _cost.Tenant;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<string?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).Tenant = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets the tenant's daily limit, when it has one.</summary>
+    public decimal? TenantLimit
+    {
+        get => _cost is null ? default : _cost.TenantLimit;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<decimal?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).TenantLimit = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets the tenant budget held for the running attempt.</summary>
+    public Cost.SpendReservation? Reservation
+    {
+        get => _cost is null ? default : _cost.Reservation;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<Cost.SpendReservation?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).Reservation = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets what the call has been charged so far.</summary>
+    public decimal Spent
+    {
+        get => _cost is null ? default : _cost.Spent;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<decimal>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).Spent = value;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets the cost charged for the last attempt, when priced.</summary>
+    public decimal? LastCost
+    {
+        get => _cost is null ? default : _cost.LastCost;
+        set
+        {
+            if (_cost is not null || !EqualityComparer<decimal?>.Default.Equals(value, default))
+            {
+                (_cost ??= new()).LastCost = value;
+            }
+        }
+    }
 
     /// <summary>Gets or sets the last exception a provider threw, kept as the inner exception when the chain gives up.</summary>
     public Exception? LastException { get; set; }
@@ -129,5 +231,29 @@ internal sealed class FallbackCall
 
         DeadlineBinds = remaining != Timeout.InfiniteTimeSpan && (timeout == Timeout.InfiniteTimeSpan || remaining <= timeout);
         return DeadlineBinds ? remaining : timeout;
+    }
+
+    /// <summary>The cost state of a call, allocated only for calls that are routed, budgeted or charged, so a plain call stays small.</summary>
+    private sealed class CostState
+    {
+        public RoutingRequest? Routing { get; set; }
+
+        public IReadOnlyList<int>? Route { get; set; }
+
+        public decimal? MaxCost { get; set; }
+
+        public BudgetScope MaxCostScope { get; set; }
+
+        public Cost.TurnBudget? Turn { get; set; }
+
+        public string? Tenant { get; set; }
+
+        public decimal? TenantLimit { get; set; }
+
+        public Cost.SpendReservation? Reservation { get; set; }
+
+        public decimal Spent { get; set; }
+
+        public decimal? LastCost { get; set; }
     }
 }

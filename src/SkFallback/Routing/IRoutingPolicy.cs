@@ -11,7 +11,7 @@ namespace SkFallback.Routing;
 /// (<see cref="RoutingRequest"/>: its metadata, bounds and per-candidate token and cost estimates) and the live state
 /// of each candidate (<see cref="RoutingCandidate"/>: price, context window, capabilities, quality tier, p95 latency,
 /// breaker state), and returns the chain positions to try, best first. Candidates it leaves out are skipped and
-/// recorded as attempts with the reason given to <see cref="RoutingRequest.Exclude"/>.
+/// recorded as attempts with the reason given to <see cref="RoutingRequest.Exclude(RoutingCandidate, string)"/>.
 /// </para>
 /// <para>
 /// The engine applies the rules no policy can turn off after the policy has ordered the candidates: a request too

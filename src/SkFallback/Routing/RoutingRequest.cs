@@ -17,13 +17,14 @@ namespace SkFallback.Routing;
 /// </remarks>
 public sealed class RoutingRequest
 {
-    private const decimal TokensPerMillion = 1_000_000m;
+    /// <summary>One millionth: multiplying is exact for decimals and much cheaper than dividing by a million.</summary>
+    private const decimal PerToken = 0.000001m;
     private static readonly int FamilyCount = Enum.GetValues<TokenizerFamily>().Length;
 
     private readonly TokenEstimator _estimator;
     private readonly int[] _rawByFamily;
     private int[] _promptTokens;
-    private string?[]? _excluded;
+    private Exclusion[]? _excluded;
 
     /// <summary>Initializes a new instance of the <see cref="RoutingRequest"/> class.</summary>
     /// <param name="messages">The request's messages.</param>
@@ -31,7 +32,7 @@ public sealed class RoutingRequest
     /// <param name="estimator">The token estimator; a new one by default.</param>
     /// <param name="defaults">Bounds that apply when the request does not set its own; none by default.</param>
     public RoutingRequest(IEnumerable<ChatMessage> messages, ChatOptions? options = null, TokenEstimator? estimator = null, RoutingOptions? defaults = null)
-        : this(messages, options, estimator ?? new TokenEstimator(), defaults, candidateCount: 8)
+        : this(messages, options, estimator ?? new TokenEstimator(), defaults, candidateCount: 16)
     {
     }
 
@@ -159,7 +160,7 @@ public sealed class RoutingRequest
             return null;
         }
 
-        return ((PromptTokens(candidate) * price.InputPerMillion) + (OutputTokens(candidate) * price.OutputPerMillion)) / TokensPerMillion;
+        return ((PromptTokens(candidate) * price.InputPerMillion) + (OutputTokens(candidate) * price.OutputPerMillion)) * PerToken;
     }
 
     /// <summary>Estimates the most the call could cost on <paramref name="candidate"/>: the prompt estimate with a margin, plus the whole output allowance.</summary>
@@ -180,7 +181,7 @@ public sealed class RoutingRequest
             output = cap;
         }
 
-        return ((prompt * price.InputPerMillion) + (output * price.OutputPerMillion)) / TokensPerMillion;
+        return ((prompt * price.InputPerMillion) + (output * price.OutputPerMillion)) * PerToken;
     }
 
     /// <summary>Records why a policy leaves a candidate out; the reason appears in the call's attempts.</summary>
@@ -190,17 +191,57 @@ public sealed class RoutingRequest
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        _excluded ??= new string?[Math.Max(_promptTokens.Length, candidate.Index + 1)];
-        if (candidate.Index >= _excluded.Length)
-        {
-            Array.Resize(ref _excluded, candidate.Index + 1);
-        }
-
-        _excluded[candidate.Index] = reason;
+        Slot(candidate.Index) = new Exclusion(ExclusionKind.Text, reason, 0, 0);
     }
 
+    /// <summary>Records a built-in reason without formatting it (it is formatted only if the attempts are read).</summary>
+    internal void Exclude(RoutingCandidate candidate, ExclusionKind kind, long a, long b) =>
+        Slot(candidate.Index) = new Exclusion(kind, null, a, b);
+
     /// <summary>The reason a policy gave for leaving the candidate at <paramref name="index"/> out, if any.</summary>
-    internal string? ExclusionOf(int index) => _excluded is { } excluded && index < excluded.Length ? excluded[index] : null;
+    internal string? ExclusionOf(int index)
+    {
+        if (_excluded is not { } excluded || index >= excluded.Length)
+        {
+            return null;
+        }
+
+        var e = excluded[index];
+        return e.Kind switch
+        {
+            ExclusionKind.None => null,
+            ExclusionKind.Text => e.Text,
+            ExclusionKind.Capabilities => $"cannot take {(ModelCapabilities)e.A}",
+            ExclusionKind.TierUnknown => $"quality tier unknown, {e.A} required",
+            ExclusionKind.TierBelow => $"quality tier {e.A} below the {e.B} required",
+            ExclusionKind.Latency => $"p95 latency {TimeSpan.FromTicks(e.A).TotalMilliseconds:0} ms above the {TimeSpan.FromTicks(e.B).TotalMilliseconds:0} ms bound",
+            _ => e.Kind.ToString(),
+        };
+    }
+
+    private ref Exclusion Slot(int index)
+    {
+        _excluded ??= new Exclusion[Math.Max(_promptTokens.Length, index + 1)];
+        if (index >= _excluded.Length)
+        {
+            Array.Resize(ref _excluded, index + 1);
+        }
+
+        return ref _excluded[index];
+    }
+
+    /// <summary>The built-in reasons a candidate is left out.</summary>
+    internal enum ExclusionKind : byte
+    {
+        None,
+        Text,
+        Capabilities,
+        TierUnknown,
+        TierBelow,
+        Latency,
+    }
+
+    private readonly record struct Exclusion(ExclusionKind Kind, string? Text, long A, long B);
 
     internal static string? Text(AdditionalPropertiesDictionary properties, string key) =>
         properties.TryGetValue(key, out var value) ? value switch

@@ -71,10 +71,14 @@ public class TimingOverHttpTests : IClassFixture<SimulatorFixture>
         {
             AttemptTimeout = TimeSpan.FromMilliseconds(400),
             FirstTokenTimeout = TimeSpan.FromMilliseconds(400),
-            Deadline = TimeSpan.FromMilliseconds(600),
+
+            // Wide enough that a loaded machine still times the first attempt out well before the deadline.
+            Deadline = TimeSpan.FromMilliseconds(1500),
         };
         options.Add(_fixture.Provider("a", a, WireFormat.OpenAI));
-        options.Add(_fixture.Provider("b", b, WireFormat.Anthropic));
+        var slow = _fixture.Provider("b", b, WireFormat.Anthropic);
+        slow.AttemptTimeout = slow.FirstTokenTimeout = TimeSpan.FromSeconds(10);
+        options.Add(slow);
         options.Add(_fixture.Provider("c", c, WireFormat.OpenAI));
         using var client = new FallbackChatClient(options);
         var ct = TestContext.Current.CancellationToken;
@@ -94,7 +98,7 @@ public class TimingOverHttpTests : IClassFixture<SimulatorFixture>
             }
         });
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(550), TimeSpan.FromSeconds(3));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(1450), TimeSpan.FromSeconds(5));
         Assert.Equal(streaming ? FailureKind.FirstTokenTimeout : FailureKind.Timeout, exception.Attempts[0].Outcome);
         Assert.Equal(FailureKind.DeadlineExceeded, exception.Attempts[1].Outcome);
         Assert.Empty(sim.RequestsFor(c));
