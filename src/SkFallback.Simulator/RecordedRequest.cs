@@ -40,6 +40,9 @@ public sealed record RecordedRequest(
     /// <summary>Gets whether the simulator is done with the request (answered, broke it as scripted, or saw it aborted).</summary>
     public bool Ended { get; init; }
 
+    /// <summary>Gets whether the heavy tail of the model's latency profile slowed this request (<see cref="LatencyProfile.SlowFraction"/>).</summary>
+    public bool SlowFirstToken { get; init; }
+
     /// <summary>Gets the content tokens written to a streamed reply so far (0 for non-streamed replies).</summary>
     public int ContentTokensSent { get; init; }
 }

@@ -71,6 +71,7 @@ internal sealed class AdminEndpoints(SimulatorState state)
         ["aborted"] = request.Aborted,
         ["ended"] = request.Ended,
         ["contentTokensSent"] = request.ContentTokensSent,
+        ["slowFirstToken"] = request.SlowFirstToken,
         ["body"] = request.Body.DeepClone(),
     };
 

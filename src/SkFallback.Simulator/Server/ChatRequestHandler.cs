@@ -130,6 +130,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         }
 
         var pacer = new TokenPacer(script?.Latency ?? state.Options.DefaultLatency, state.Options.Seed, entry.Sequence);
+        entry.Slow = pacer.Slow;
         switch (behavior.Kind)
         {
             case BehaviorKind.RateLimited or BehaviorKind.ServerError or BehaviorKind.RefusalError

@@ -105,6 +105,8 @@ internal sealed class RequestLog(TimeProvider timeProvider)
             set => _tokensSent = value;
         }
 
+        public bool Slow { get; set; }
+
         public void End() => _ended.TrySetResult();
 
         public RecordedRequest ToRecord() => new(
@@ -124,6 +126,7 @@ internal sealed class RequestLog(TimeProvider timeProvider)
             Aborted = _aborted,
             Ended = _ended.Task.IsCompleted,
             ContentTokensSent = _tokensSent,
+            SlowFirstToken = Slow,
         };
     }
 }
