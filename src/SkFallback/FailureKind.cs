@@ -62,4 +62,7 @@ public enum FailureKind
 
     /// <summary>Skipped: the routing policy left the provider out (capability, quality tier, latency bound, or a rule's chain).</summary>
     Ineligible,
+
+    /// <summary>A stream went quiet between updates for longer than its stall timeout after content had started.</summary>
+    Stalled,
 }

@@ -53,6 +53,8 @@ public sealed partial class FallbackChatClient
             {
                 Breaker = NewBreaker(options, p),
                 MaxOutputTokens = p.MaxOutputTokens,
+                Continuation = p.Continuation ?? Streaming.ContinuationMode.Instructed,
+                StallTimeout = p.StallTimeout ?? options.Streaming.StallTimeout,
             };
         }
 
@@ -69,6 +71,9 @@ public sealed partial class FallbackChatClient
             {
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(10),
+
+                // An abandoned stream is not drained: the connection closes, so the provider stops generating.
+                MaxResponseDrainSize = 0,
             }, _timeProvider))
             {
                 // The chain times attempts out; the HttpClient must not cut streams on its own.
@@ -83,6 +88,8 @@ public sealed partial class FallbackChatClient
         {
             Breaker = NewBreaker(options, p),
             MaxOutputTokens = p.MaxOutputTokens,
+            Continuation = p.Continuation ?? Streaming.ContinuationModes.For(p.Kind, p.Endpoint),
+            StallTimeout = p.StallTimeout ?? options.Streaming.StallTimeout,
         };
     }
 

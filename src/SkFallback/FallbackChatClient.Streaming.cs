@@ -5,7 +5,10 @@ using SkFallback.Streaming;
 
 namespace SkFallback;
 
-/// <content>Streaming: providers switch transparently until the first content is delivered.</content>
+/// <content>
+/// Streaming: providers switch transparently while the commit buffer holds the first updates; after commit, a stream
+/// that breaks, stalls, is truncated or filtered is continued on the next provider from exactly the text delivered.
+/// </content>
 public sealed partial class FallbackChatClient
 {
     /// <inheritdoc />
@@ -21,216 +24,359 @@ public sealed partial class FallbackChatClient
         var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
         var detectRefusal = _fallbackOn[(int)FailureKind.Refusal];
         var probeLength = detectRefusal ? _classifier.RefusalProbeLength : 0;
+        var bufferWhole = StreamingModeOf(options) == StreamingMode.BufferWhole;
 
         var preferred = PreferredIndex(options);
         Plan(call, messages, ref options);
         var walk = new ChainWalk(this, call, preferred, messages, options);
-        while (walk.TryNext(out var provider, out var probe))
+
+        // What the caller has received: kept by reference so a broken stream can be continued from it.
+        DeliveredText delivered = default;
+        var outputCommitted = false;
+        List<string>? joined = null;
+        try
         {
-            var providerOptions = OptionsFor(options, provider);
-            for (var retry = 0; ; retry++)
+            while (walk.TryNext(out var provider, out var probe))
             {
-                if (!Reserve(call, provider))
+                // After commit, the next provider continues the answer instead of starting it again.
+                var sendMessages = messages;
+                var sendOptions = options;
+                ContinuationOverlapTrimmer? trimmer = null;
+                if (outputCommitted)
                 {
-                    break;
+                    var continuation = ContinuationRequestBuilder.Build(messages, options, delivered.Text(), provider.Continuation);
+                    sendMessages = continuation.Messages;
+                    sendOptions = continuation.Options;
+                    trimmer = continuation.CreateTrimmer();
                 }
 
-                var attempt = BeginAttempt(call, provider, probe);
-                if (attempt.DeadlinePassed)
+                var providerOptions = OptionsFor(sendOptions, provider);
+                for (var retry = 0; ; retry++)
                 {
-                    EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
-                    throw Exhausted(call, activity, deadline: true);
-                }
-
-                var armed = false;
-                var succeeded = false;
-                long delivered = 0;
-                IAsyncEnumerator<ChatResponseUpdate>? stream = null;
-                var committed = false;
-                var contentSeen = false;
-                var finished = false;
-                StreamCommitBuffer pending = default;
-                FailureClassification? failure = null;
-                try
-                {
-                    stream = provider.Client.GetStreamingResponseAsync(messages, providerOptions, attempt.Source.Token).GetAsyncEnumerator(attempt.Source.Token);
-                    while (true)
+                    if (!Reserve(call, provider))
                     {
-                        bool more;
-                        try
-                        {
-                            var next = stream.MoveNextAsync();
+                        break;
+                    }
 
-                            // Updates that are already there need no timer; the first wait arms it.
-                            if (!armed && !next.IsCompleted)
+                    var attempt = BeginAttempt(call, provider, probe);
+                    if (attempt.DeadlinePassed)
+                    {
+                        EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
+                        throw outputCommitted ? StopWith(call, activity, new(FailureKind.DeadlineExceeded, null, null, "deadline"), outputCommitted: true) : Exhausted(call, activity, deadline: true);
+                    }
+
+                    var armed = false;
+                    var succeeded = false;
+                    long chunks = 0;
+                    IAsyncEnumerator<ChatResponseUpdate>? stream = null;
+                    var committed = outputCommitted;
+                    var contentSeen = false;
+                    var finished = false;
+                    var firstContentAt = 0L;
+                    StreamStallDetector? stall = null;
+                    StreamCommitBuffer pending = default;
+                    FailureClassification? failure = null;
+                    try
+                    {
+                        stream = provider.Client.GetStreamingResponseAsync(sendMessages, providerOptions, attempt.Source.Token).GetAsyncEnumerator(attempt.Source.Token);
+                        while (true)
+                        {
+                            bool more;
+                            try
                             {
-                                Arm(call, attempt.Source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attempt.Start);
-                                armed = true;
+                                var next = stream.MoveNextAsync();
+
+                                // Updates that are already there need no timer; the first wait arms it.
+                                if (!armed && !next.IsCompleted)
+                                {
+                                    Arm(call, attempt.Source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attempt.Start);
+                                    armed = true;
+                                }
+
+                                more = await next.ConfigureAwait(false);
+                            }
+                            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                            {
+                                failure = stall is { Tripped: true }
+                                    ? new(FailureKind.Stalled, null, null, $"no update for {stall.StallTimeout.TotalMilliseconds:0} ms")
+                                    : ClassifyException(ex, call, attempt.Source, attempt.Exchange, contentSeen);
+                                call.LastException = ex;
+                                break;
                             }
 
-                            more = await next.ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                        {
-                            failure = ClassifyException(ex, call, attempt.Source, attempt.Exchange, contentSeen);
-                            call.LastException = ex;
-                            break;
-                        }
+                            if (!more)
+                            {
+                                break;
+                            }
 
-                        if (!more)
-                        {
-                            break;
-                        }
+                            var update = stream.Current;
+                            stall?.OnChunk();
+                            if (committed)
+                            {
+                                // The hot path: count, watch for the end, pass straight through.
+                                chunks++;
+                                if (finished || update.FinishReason is not null)
+                                {
+                                    if (update.FinishReason == ChatFinishReason.ContentFilter && detectRefusal)
+                                    {
+                                        failure = new(FailureKind.Refusal, 200, null, "the stream was stopped by a content filter");
+                                        break;
+                                    }
 
-                        var update = stream.Current;
-                        if (committed)
-                        {
-                            // The hot path: one field read per chunk, then straight through.
-                            delivered++;
+                                    finished = true;
+                                    CaptureUsage(call, update);
+                                    if (trimmer is { Settled: false } && trimmer.Flush() is { Length: > 0 } held)
+                                    {
+                                        var rest = new ChatResponseUpdate(ChatRole.Assistant, held) { ModelId = update.ModelId, MessageId = update.MessageId };
+                                        delivered.Add(rest);
+                                        yield return rest;
+                                    }
+                                }
+                                else if (trimmer is { Settled: false })
+                                {
+                                    TrimSeam(update, trimmer);
+                                }
+
+                                if (_continueAfterCommit)
+                                {
+                                    delivered.Add(update);
+                                }
+
+                                yield return update;
+                                continue;
+                            }
+
+                            var verdict = pending.Add(update, _classifier, detectRefusal, probeLength, out var hasContent);
                             if (finished || update.FinishReason is not null)
                             {
                                 finished = true;
                                 CaptureUsage(call, update);
                             }
 
-                            yield return update;
-                            continue;
-                        }
-
-                        var verdict = pending.Add(update, _classifier, detectRefusal, probeLength, out var hasContent);
-                        if (finished || update.FinishReason is not null)
-                        {
-                            finished = true;
-                            CaptureUsage(call, update);
-                        }
-
-                        if (hasContent && !contentSeen)
-                        {
-                            contentSeen = true;
-                            provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(attempt.Start));
-
-                            // First content arrived: from here the attempt's total timeout applies.
-                            if (armed)
+                            if (hasContent && !contentSeen)
                             {
-                                Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
-                            }
-                        }
+                                contentSeen = true;
+                                firstContentAt = _timeProvider.GetTimestamp();
+                                provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(attempt.Start, firstContentAt));
 
-                        if (verdict != FailureKind.None)
-                        {
-                            failure = new(verdict, 200, null, "the stream is a refusal");
-                            break;
-                        }
+                                // First content arrived: from here the attempt's total timeout applies, and quiet gaps are stalls.
+                                if (armed)
+                                {
+                                    Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
+                                }
 
-                        if (pending.ReadyToCommit(probeLength))
-                        {
-                            committed = true;
-                            AnnotateFirst(pending.First, provider);
-                            delivered += pending.Count;
-                            for (var i = 0; i < pending.Count; i++)
-                            {
-                                yield return pending[i];
+                                if (provider.StallTimeout != Timeout.InfiniteTimeSpan)
+                                {
+                                    stall = RentStallDetector();
+                                    stall.Start(attempt.Source, provider.StallTimeout);
+                                }
                             }
 
-                            pending.Clear();
-                        }
-                    }
-
-                    if (failure is null && !finished && provider.RequireFinishReason)
-                    {
-                        failure = new(FailureKind.TruncatedStream, 200, null, "the stream ended without a finish reason");
-                    }
-
-                    if (failure is null && !committed)
-                    {
-                        // A short answer that ended before the probe filled: judge it whole, then deliver it.
-                        var verdict = pending.Judge(_classifier, detectRefusal);
-                        if (verdict != FailureKind.None)
-                        {
-                            failure = new(verdict, 200, null, "the stream is a refusal");
-                        }
-                        else
-                        {
-                            committed = true;
-                            if (pending.Count > 0)
+                            if (verdict != FailureKind.None)
                             {
+                                failure = new(verdict, 200, null, "the stream is a refusal");
+                                break;
+                            }
+
+                            if (!bufferWhole && pending.ReadyToCommit(probeLength)
+                                && pending.HeldEnough(_commitChunks, _commitDelay, _commitChunks == 0 ? TimeSpan.MaxValue : _timeProvider.GetElapsedTime(firstContentAt)))
+                            {
+                                committed = true;
+                                outputCommitted = true;
                                 AnnotateFirst(pending.First, provider);
+                                chunks += pending.Count;
+                                for (var i = 0; i < pending.Count; i++)
+                                {
+                                    if (_continueAfterCommit)
+                                    {
+                                        delivered.Add(pending[i]);
+                                    }
+
+                                    yield return pending[i];
+                                }
+
+                                pending.Clear();
                             }
+                        }
 
-                            delivered += pending.Count;
+                        if (failure is null && !finished && provider.RequireFinishReason)
+                        {
+                            failure = new(FailureKind.TruncatedStream, 200, null, "the stream ended without a finish reason");
+                        }
 
-                            for (var i = 0; i < pending.Count; i++)
+                        if (failure is null && !committed)
+                        {
+                            // A short answer that ended before the buffer filled: judge it whole, then deliver it.
+                            var verdict = pending.Judge(_classifier, detectRefusal);
+                            if (verdict != FailureKind.None)
                             {
-                                yield return pending[i];
+                                failure = new(verdict, 200, null, "the stream is a refusal");
+                            }
+                            else
+                            {
+                                committed = true;
+                                outputCommitted = true;
+                                if (pending.Count > 0)
+                                {
+                                    AnnotateFirst(pending.First, provider);
+                                }
+
+                                chunks += pending.Count;
+                                for (var i = 0; i < pending.Count; i++)
+                                {
+                                    yield return pending[i];
+                                }
+
+                                pending.Clear();
+                            }
+                        }
+
+                        if (failure is null)
+                        {
+                            succeeded = true;
+                            Succeed(call, provider, retry, attempt, activity);
+                            Charge(call, provider, FailureKind.None, 200, chunks);
+                            var trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
+                            trailer.AdditionalProperties[FallbackMetadataKeys.Attempts] = call.Attempts;
+                            if (call.Routing is not null || call.LastCost is not null)
+                            {
+                                AnnotateCost(trailer.AdditionalProperties, call, provider);
                             }
 
-                            pending.Clear();
+                            if (joined is not null)
+                            {
+                                joined.Add(provider.Name);
+                                trailer.AdditionalProperties[FallbackMetadataKeys.ContinuedFrom] = joined;
+                                if (call.Spent > 0)
+                                {
+                                    // The whole answer's cost: every provider that wrote part of it.
+                                    trailer.AdditionalProperties[FallbackMetadataKeys.CostUsd] = call.Spent;
+                                }
+                            }
+
+                            yield return trailer;
+                            yield break;
                         }
                     }
-
-                    if (failure is null)
+                    finally
                     {
-                        succeeded = true;
-                        Succeed(call, provider, retry, attempt, activity);
-                        Charge(call, provider, FailureKind.None, 200, delivered);
-                        var trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
-                        trailer.AdditionalProperties[FallbackMetadataKeys.Attempts] = call.Attempts;
-                        if (call.Routing is not null || call.LastCost is not null)
+                        call.Chunks = chunks;
+                        if (stall is not null)
                         {
-                            AnnotateCost(trailer.AdditionalProperties, call, provider);
+                            if (stall.Stop() && failure is { Kind: not FailureKind.Stalled })
+                            {
+                                failure = new(FailureKind.Stalled, null, null, $"no update for {stall.StallTimeout.TotalMilliseconds:0} ms");
+                            }
+
+                            ReturnStallDetector(stall);
                         }
 
-                        yield return trailer;
-                        yield break;
+                        if (stream is not null)
+                        {
+                            // Tear the provider's stream down before its timeout source is reused.
+                            if (failure is not null && !attempt.Source.IsCancellationRequested)
+                            {
+                                await attempt.Source.CancelAsync().ConfigureAwait(false);
+                            }
+
+                            try
+                            {
+                                await stream.DisposeAsync().ConfigureAwait(false);
+                            }
+                            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
+                            {
+                                // Disposing a broken stream may throw; the failure is already recorded.
+                            }
+                        }
+
+                        EndAttempt(call, attempt, armed, abandoned: failure is null && !succeeded);
                     }
-                }
-                finally
-                {
-                    call.Chunks = delivered;
-                    if (stream is not null)
+
+                    if (committed)
                     {
-                        // Tear the provider's stream down before its timeout source is reused.
-                        if (failure is not null && !attempt.Source.IsCancellationRequested)
+                        // Output already reached the caller: the next provider continues it, or the call ends here.
+                        RecordFailure(call, provider, retry, attempt, failure.Value);
+                        if (!_continueAfterCommit || !_fallbackOn[(int)failure.Value.Kind])
                         {
-                            await attempt.Source.CancelAsync().ConfigureAwait(false);
+                            throw StopWith(call, activity, failure.Value, outputCommitted: true);
                         }
 
-                        try
-                        {
-                            await stream.DisposeAsync().ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
-                        {
-                            // Disposing a broken stream may throw; the failure is already recorded.
-                        }
+                        Diagnostics.FallbackTelemetry.RecordFallback(provider.Name, failure.Value.Kind);
+                        (joined ??= []).Add(provider.Name);
+                        Diagnostics.Log.Continuing(_logger, provider.Name, walk.NextName() ?? "(none)", failure.Value.Kind);
+                        break;
                     }
 
-                    EndAttempt(call, attempt, armed, abandoned: failure is null && !succeeded);
-                }
+                    var decision = await DecideAsync(call, provider, walk.NextName(), retry, attempt, failure.Value).ConfigureAwait(false);
+                    if (decision == Decision.Retry)
+                    {
+                        continue;
+                    }
 
-                if (committed)
-                {
-                    // Output already reached the caller: switching would duplicate it. Continuation is the streaming layer's job.
-                    RecordFailure(call, provider, retry, attempt, failure.Value);
-                    throw StopWith(call, activity, failure.Value, outputCommitted: true);
-                }
+                    if (decision == Decision.Stop)
+                    {
+                        throw StopWith(call, activity, failure.Value);
+                    }
 
-                var decision = await DecideAsync(call, provider, walk.NextName(), retry, attempt, failure.Value).ConfigureAwait(false);
-                if (decision == Decision.Retry)
-                {
-                    continue;
+                    break;
                 }
-
-                if (decision == Decision.Stop)
-                {
-                    throw StopWith(call, activity, failure.Value);
-                }
-
-                break;
             }
+
+            if (outputCommitted)
+            {
+                throw StopWith(call, activity, new(call.Attempts.Count > 0 ? call.Attempts[^1].Outcome : FailureKind.Unknown, null, null, "no provider could continue the answer"), outputCommitted: true);
+            }
+
+            throw Exhausted(call, activity, deadline: false);
+        }
+        finally
+        {
+            delivered.Release();
+        }
+    }
+
+    /// <summary>The streaming mode of a call: the request's <see cref="FallbackMetadataKeys.StreamingMode"/>, else the chain's.</summary>
+    private StreamingMode StreamingModeOf(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties is { Count: > 0 } properties && properties.TryGetValue(FallbackMetadataKeys.StreamingMode, out var value) && value is not null)
+        {
+            return value switch
+            {
+                StreamingMode mode => mode,
+                string name when Enum.TryParse<StreamingMode>(name, ignoreCase: true, out var parsed) => parsed,
+                _ => throw new ArgumentException($"The request property '{FallbackMetadataKeys.StreamingMode}' must be one of {string.Join(", ", Enum.GetNames<StreamingMode>())}; got '{value}'.", nameof(options)),
+            };
         }
 
-        throw Exhausted(call, activity, deadline: false);
+        return _streamingMode;
+    }
+
+    /// <summary>Removes the repetition at the seam of a continuation from an update's text, in place.</summary>
+    private static void TrimSeam(ChatResponseUpdate update, ContinuationOverlapTrimmer trimmer)
+    {
+        var contents = update.Contents;
+        for (var i = 0; i < contents.Count && !trimmer.Settled; i++)
+        {
+            if (contents[i] is TextContent text && text.Text is { Length: > 0 } chunk)
+            {
+                text.Text = trimmer.Push(chunk);
+            }
+        }
+    }
+
+    private StreamStallDetector RentStallDetector() =>
+        _stallDetectors.TryTake(out var detector) ? detector : new StreamStallDetector(_timeProvider);
+
+    private void ReturnStallDetector(StreamStallDetector detector)
+    {
+        if (_stallDetectors.Count < 64)
+        {
+            _stallDetectors.Add(detector);
+        }
+        else
+        {
+            detector.Dispose();
+        }
     }
 
     /// <summary>Keeps the usage a provider reports at the end of its stream (with or after the finish reason).</summary>

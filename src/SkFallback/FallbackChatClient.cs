@@ -42,6 +42,11 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
     private readonly Cost.TokenEstimator _tokens = new();
     private readonly IProviderStateStore? _stateStore;
     private readonly IDisposable? _subscription;
+    private readonly System.Collections.Concurrent.ConcurrentBag<Streaming.StreamStallDetector> _stallDetectors = [];
+    private readonly Streaming.StreamingMode _streamingMode;
+    private readonly int _commitChunks;
+    private readonly TimeSpan _commitDelay;
+    private readonly bool _continueAfterCommit;
 
     /// <summary>Initializes a new instance of the <see cref="FallbackChatClient"/> class.</summary>
     /// <param name="options">The chain; validated here (an invalid chain throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming the key at fault).</param>
@@ -77,6 +82,10 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
         _classifier = new FailureClassifier((IEnumerable<string>?)options.RefusalPhrases ?? FallbackOptions.DefaultRefusalPhrases);
         _redactor = new SecretRedactor(options.Providers.Select(p => p.ApiKey));
         _tokenSources = new AttemptTokenSourcePool(_timeProvider);
+        _streamingMode = options.Streaming.Mode;
+        _commitChunks = options.Streaming.CommitChunks;
+        _commitDelay = options.Streaming.CommitDelay;
+        _continueAfterCommit = options.Streaming.ContinueAfterCommit;
 
         var factories = (providerFactories ?? []).Concat(BuiltInFactories).ToList();
         _providers = new ChainProvider[options.Providers.Count];
@@ -297,6 +306,11 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
     {
         FallbackTelemetry.Unregister(this);
         _subscription?.Dispose();
+        while (_stallDetectors.TryTake(out var detector))
+        {
+            detector.Dispose();
+        }
+
         foreach (var provider in _providers)
         {
             provider.Dispose();

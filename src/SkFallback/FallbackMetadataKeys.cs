@@ -57,6 +57,12 @@ public static class FallbackMetadataKeys
     /// <summary>A request key: the most one agent turn may cost in US dollars (a number), read by <see cref="Cost.TurnBudgetChatClient"/> (and so by the Semantic Kernel service) at the start of a turn.</summary>
     public const string MaxTurnCostUsd = "skfallback.max_turn_cost_usd";
 
+    /// <summary>A request key: <c>Stream</c> or <c>BufferWhole</c> (a <see cref="Streaming.StreamingMode"/> or its name), overriding <c>SkFallback:Streaming:Mode</c> for this call.</summary>
+    public const string StreamingMode = "skfallback.streaming_mode";
+
+    /// <summary>On a streamed update: the providers whose output the caller's answer joins, in order (<see cref="IReadOnlyList{T}"/> of <see cref="string"/>), on the last update when a stream was continued.</summary>
+    public const string ContinuedFrom = "skfallback.continued_from";
+
     /// <summary>The prefix every SkFallback request key starts with; such keys are removed before a request reaches a provider.</summary>
     public const string Prefix = "skfallback.";
 }

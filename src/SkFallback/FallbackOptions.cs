@@ -57,6 +57,9 @@ public sealed class FallbackOptions
     /// <summary>Gets the circuit breaker every provider of the chain gets (section <c>SkFallback:CircuitBreaker</c>).</summary>
     public CircuitBreaking.CircuitBreakerOptions CircuitBreaker { get; } = new();
 
+    /// <summary>Gets the streaming resilience settings (section <c>SkFallback:Streaming</c>).</summary>
+    public Streaming.StreamingOptions Streaming { get; } = new();
+
     /// <summary>Gets how providers are picked and ordered per request (section <c>SkFallback:Routing</c>).</summary>
     public Routing.RoutingOptions Routing { get; } = new();
 
@@ -73,6 +76,7 @@ public sealed class FallbackOptions
         FailureKind.RateLimited, FailureKind.ServerError, FailureKind.Timeout, FailureKind.FirstTokenTimeout,
         FailureKind.ConnectionFailure, FailureKind.MalformedResponse, FailureKind.TruncatedStream, FailureKind.Refusal,
         FailureKind.ContextLengthExceeded, FailureKind.Authentication, FailureKind.NotFound, FailureKind.Unknown,
+        FailureKind.Stalled,
     ];
 
     /// <summary>Gets the failures that retry the same provider when <see cref="RetryOn"/> is not set: transient server and connection failures.</summary>

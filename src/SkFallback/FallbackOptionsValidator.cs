@@ -104,6 +104,15 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
 
         ValidateRouting(errors, options);
 
+        var streaming = options.Streaming;
+        Range(errors, $"{p}:Streaming:CommitChunks", streaming.CommitChunks, 0, 1000);
+        Duration(errors, $"{p}:Streaming:CommitDelay", streaming.CommitDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), allowInfinite: false);
+        Duration(errors, $"{p}:Streaming:StallTimeout", streaming.StallTimeout, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        if (!Enum.IsDefined(streaming.Mode))
+        {
+            errors.Add($"{p}:Streaming:Mode '{streaming.Mode}' is not a streaming mode (allowed: {string.Join(", ", Enum.GetNames<Streaming.StreamingMode>())}).");
+        }
+
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Providers.Count; i++)
         {
@@ -181,6 +190,11 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
             if (provider.AttemptTimeout is TimeSpan attempt)
             {
                 Duration(errors, $"{key}:AttemptTimeout", attempt, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+            }
+
+            if (provider.StallTimeout is TimeSpan stall)
+            {
+                Duration(errors, $"{key}:StallTimeout", stall, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
             }
 
             if (provider.FirstTokenTimeout is TimeSpan firstToken)

@@ -35,6 +35,18 @@ public sealed class ProviderOptions
     /// <summary>Gets or sets the time-to-first-token timeout for this provider, overriding <see cref="FallbackOptions.FirstTokenTimeout"/>.</summary>
     public TimeSpan? FirstTokenTimeout { get; set; }
 
+    /// <summary>Gets or sets the stall timeout between stream updates for this provider, overriding <see cref="Streaming.StreamingOptions.StallTimeout"/>.</summary>
+    public TimeSpan? StallTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets how this provider is asked to continue an answer another provider left unfinished.
+    /// </summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: assistant prefill for Anthropic, echoed prefix completion for Mistral, prefix
+    /// completion for DeepSeek's beta endpoint, an instructed continuation for everything else.
+    /// </value>
+    public Streaming.ContinuationMode? Continuation { get; set; }
+
     /// <summary>Gets or sets how many times this provider may be retried within one call, overriding <see cref="FallbackOptions.MaxRetriesPerProvider"/>.</summary>
     public int? MaxRetries { get; set; }
 

@@ -64,12 +64,14 @@ public class FallbackStreamingTests
     }
 
     [Fact]
-    public async Task Stream_TruncatedAfterOutput_ThrowsWithOutputCommitted()
+    public async Task Stream_TruncatedAfterOutput_ContinuationOff_ThrowsWithOutputCommitted()
     {
         var words = "one two three four five six seven eight nine ten eleven twelve thirteen".Split(' ');
         var a = new TestChatClient("a") { OnStreaming = (_, _, ct) => TestChatClient.Words(ct, words, finish: false) };
         var b = new TestChatClient("b");
-        using var client = Chain.Of(a, b);
+        var options = Chain.Options(a, b);
+        options.Streaming.ContinueAfterCommit = false;
+        using var client = new FallbackChatClient(options);
 
         var exception = await Assert.ThrowsAsync<FallbackExhaustedException>(() => Collect(client, TestContext.Current.CancellationToken));
 
@@ -147,12 +149,14 @@ public class FallbackStreamingTests
     }
 
     [Fact]
-    public async Task Stream_MidStreamDropAfterOutput_ThrowsWithOutputCommittedAndNoSwitch()
+    public async Task Stream_MidStreamDropAfterOutput_ContinuationOff_ThrowsWithOutputCommittedAndNoSwitch()
     {
         var words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".Split(' ');
         var a = new TestChatClient("a") { OnStreaming = (_, _, ct) => TestChatClient.Words(ct, words, throwAfter: new HttpIOException(HttpRequestError.ResponseEnded)) };
         var b = new TestChatClient("b");
-        using var client = Chain.Of(a, b);
+        var options = Chain.Options(a, b);
+        options.Streaming.ContinueAfterCommit = false;
+        using var client = new FallbackChatClient(options);
         var received = new List<string>();
 
         var exception = await Assert.ThrowsAsync<FallbackExhaustedException>(async () =>

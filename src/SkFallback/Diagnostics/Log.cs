@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Warning, "A call was refused before dispatch: no provider fits its {Scope} budget ({RemainingUsd} USD left; {CandidateCount} candidates considered)")]
     public static partial void BudgetRefused(ILogger logger, BudgetScope scope, decimal remainingUsd, int candidateCount);
+
+    [LoggerMessage(11, LogLevel.Warning, "Provider {Provider} failed with {Reason} after part of the answer was delivered; continuing it on {Next}")]
+    public static partial void Continuing(ILogger logger, string provider, string next, FailureKind reason);
 }

@@ -78,6 +78,12 @@ internal sealed class ChainProvider : IDisposable
 
     public int MaxRetries { get; }
 
+    /// <summary>Gets how the provider is asked to continue another provider's unfinished answer.</summary>
+    public Streaming.ContinuationMode Continuation { get; init; }
+
+    /// <summary>Gets the longest quiet time allowed between stream updates after content started.</summary>
+    public TimeSpan StallTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>Gets the model's context window: the configured one, else the price catalog's.</summary>
     public int? ContextWindow { get; private set; }
 

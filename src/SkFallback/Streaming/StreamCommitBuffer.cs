@@ -15,6 +15,7 @@ internal struct StreamCommitBuffer
     private StringBuilder? _text;
     private bool _hasContent;
     private bool _hasNonText;
+    private int _contentUpdates;
 
     public readonly int Count => _updates?.Count ?? 0;
 
@@ -62,6 +63,7 @@ internal struct StreamCommitBuffer
         }
 
         _hasContent |= hasContent;
+        _contentUpdates += hasContent ? 1 : 0;
         if (detectRefusal && probeLength > 0 && _text is not null && _text.Length >= probeLength && OpensWithRefusal(classifier))
         {
             return FailureKind.Refusal;
@@ -74,11 +76,26 @@ internal struct StreamCommitBuffer
     public readonly bool ReadyToCommit(int probeLength) =>
         _hasContent && (probeLength == 0 || _hasNonText || (_text?.Length ?? 0) >= probeLength);
 
+    /// <summary>
+    /// Whether the buffer has held enough: <paramref name="chunks"/> content updates, or content for
+    /// <paramref name="delay"/> (<paramref name="held"/> is how long since the first content), whichever comes first.
+    /// A tool call commits at once: it arrives whole.
+    /// </summary>
+    public readonly bool HeldEnough(int chunks, TimeSpan delay, TimeSpan held) =>
+        _hasNonText || _contentUpdates >= chunks || held >= delay;
+
+    /// <summary>Gets the number of content updates held.</summary>
+    public readonly int ContentUpdates => _contentUpdates;
+
     /// <summary>Judges a stream that ended before the probe filled.</summary>
     public readonly FailureKind Judge(FailureClassifier classifier, bool detectRefusal) =>
         detectRefusal && _text is not null && OpensWithRefusal(classifier) ? FailureKind.Refusal : FailureKind.None;
 
-    public readonly void Clear() => _updates?.Clear();
+    public void Clear()
+    {
+        _updates?.Clear();
+        _contentUpdates = 0;
+    }
 
     private readonly bool OpensWithRefusal(FailureClassifier classifier)
     {
