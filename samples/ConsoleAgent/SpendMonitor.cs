@@ -67,9 +67,9 @@ internal sealed class SpendMonitor
         var attempts = now.Attempts - _turnStart.Attempts;
         var turn = now.CostUsd - _turnStart.CostUsd;
         var failed = turn - (actual ?? 0m);
-        var note = failed > 0m ? $", {Usd(failed)} of it for failed attempts" : string.Empty;
+        var note = failed > 0m ? $", {Usd(failed)} on failed ones" : string.Empty;
         AnsiConsole.MarkupLine(
-            $"spend: this turn {Usd(turn)} [grey]({attempts} attempt{(attempts == 1 ? string.Empty : "s")} charged{note})[/] · so far [bold]{Usd(now.CostUsd)}[/]");
+            $"spend: turn {Usd(turn)} [grey]({attempts} attempt{(attempts == 1 ? string.Empty : "s")}{note})[/] · so far [bold]{Usd(now.CostUsd)}[/]");
     }
 
     /// <summary>Prints a refusal for the budget: nothing was sent, and what each candidate was estimated to cost.</summary>
