@@ -58,9 +58,10 @@ namespace SkFallback.Cost;
 /// </para>
 /// <para>
 /// Speed: ASCII text (most prose, code and JSON) is split into pre-tokenization pieces by a scanner equivalent to the
-/// encoding's pattern on ASCII, and each piece is counted by the library's byte-pair encoder; that halves the cost of
-/// the library's regular expression path, which other text (and text that may hold special tokens) still takes. The
-/// counts are the library's either way.
+/// encoding's pattern on ASCII, and each piece is counted by the library's byte-pair encoder once and then remembered
+/// (short pieces only, a bounded number per encoding); that avoids the library's regular expression and its per-call
+/// overhead, which other text (and text that may hold special tokens) still takes. The counts are the library's either
+/// way (a differential test checks the split and the counts against the library).
 /// </para>
 /// </remarks>
 public sealed class TokenEstimator : ITokenEstimator
@@ -549,14 +550,38 @@ public sealed class TokenEstimator : ITokenEstimator
     /// <summary>
     /// A tiktoken encoding with a fast path for ASCII text: pieces are split by a scanner equivalent to the encoding's
     /// pre-tokenization pattern on ASCII (checked against the library's pattern by a differential test), and each piece is
-    /// counted by the library's byte-pair encoder. Other text, and text that may hold special tokens (<c>&lt;|</c>), takes
-    /// the library's own path.
+    /// counted by the library's byte-pair encoder, remembered per piece. Other text, and text that may hold special tokens
+    /// (<c>&lt;|</c>), takes the library's own path.
     /// </summary>
-    internal sealed class TiktokenEncoding(Tokenizer tokenizer, bool o200k)
+    /// <remarks>
+    /// A piece's count depends only on the piece and the encoding, so remembering it cannot change a count. Only pieces of
+    /// at most <see cref="MaxCachedPieceLength"/> characters are kept, and at most <see cref="MaxCachedPieces"/> of them
+    /// (after that, new pieces are counted each time), which bounds the memory to a few megabytes per encoding.
+    /// </remarks>
+    internal sealed class TiktokenEncoding
     {
-        public Tokenizer Tokenizer { get; } = tokenizer;
+        internal const int MaxCachedPieceLength = 32;
+        internal const int MaxCachedPieces = 32_768;
 
-        public bool O200k { get; } = o200k;
+        private readonly ConcurrentDictionary<string, int> _pieces = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _pieceLookup;
+
+        // Counted here: ConcurrentDictionary.Count takes every lock, far too slow for a check per new piece.
+        private int _pieceCount;
+
+        public TiktokenEncoding(Tokenizer tokenizer, bool o200k)
+        {
+            Tokenizer = tokenizer;
+            O200k = o200k;
+            _pieceLookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public Tokenizer Tokenizer { get; }
+
+        public bool O200k { get; }
+
+        /// <summary>Gets how many piece counts are remembered.</summary>
+        public int CachedPieces => Volatile.Read(ref _pieceCount);
 
         public int CountTokens(string text) => CountTokens(text.AsSpan());
 
@@ -576,11 +601,27 @@ public sealed class TokenEstimator : ITokenEstimator
             for (var start = 0; start < text.Length;)
             {
                 var end = NextPiece(text, start, O200k);
-                total += Tokenizer.CountTokens(text[start..end], considerPreTokenization: false, considerNormalization: false);
+                total += CountPiece(text[start..end]);
                 start = end;
             }
 
             return total;
+        }
+
+        private int CountPiece(ReadOnlySpan<char> piece)
+        {
+            if (_pieceLookup.TryGetValue(piece, out var count))
+            {
+                return count;
+            }
+
+            count = Tokenizer.CountTokens(piece, considerPreTokenization: false, considerNormalization: false);
+            if (piece.Length <= MaxCachedPieceLength && Volatile.Read(ref _pieceCount) < MaxCachedPieces && _pieceLookup.TryAdd(piece, count))
+            {
+                Interlocked.Increment(ref _pieceCount);
+            }
+
+            return count;
         }
 
         /// <summary>The end of the pre-tokenization piece that starts at <paramref name="start"/> in ASCII text.</summary>

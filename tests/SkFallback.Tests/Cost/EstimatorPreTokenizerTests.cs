@@ -84,4 +84,22 @@ public class EstimatorPreTokenizerTests
             Assert.True(encoding.Tokenizer.CountTokens(text) == encoding.CountTokens(text), $"{family} \"{text}\"");
         }
     }
+
+    [Fact]
+    public void CountTokens_RepeatedAndLongPieces_RememberedCountsStayExact()
+    {
+        // The same text counted twice (second time from remembered pieces) and a piece too long to be remembered.
+        var encoding = new TokenEstimator.TiktokenEncoding(TokenEstimator.TokenizerOf(TokenizerFamily.OpenAIO200k).Tokenizer, o200k: true);
+        var longWord = new string('x', TokenEstimator.TiktokenEncoding.MaxCachedPieceLength + 5);
+        var text = $"The cat sat on the mat, and the cat sat again. {longWord} {longWord}";
+
+        var first = encoding.CountTokens(text);
+        var remembered = encoding.CachedPieces;
+        var second = encoding.CountTokens(text);
+
+        Assert.Equal(encoding.Tokenizer.CountTokens(text), first);
+        Assert.Equal(first, second);
+        Assert.InRange(remembered, 1, 11); // "The", " cat", " sat", " on", " the", " mat", ",", " and", " again", ".", " " at most
+        Assert.Equal(remembered, encoding.CachedPieces);
+    }
 }
