@@ -94,6 +94,10 @@ internal static class AgentApp
             {
                 failures++;
             }
+            else if (stage is not null && turn.ExpectedAnswer is { } expected && !CheckAnswer(history[^1].Content, expected(stage.Simulator)))
+            {
+                failures++;
+            }
 
             if (stage is not null)
             {
@@ -107,6 +111,19 @@ internal static class AgentApp
         spend.PrintLedger();
         AnsiConsole.MarkupLine($"[bold]Done.[/] {turns.Count - failures} of {turns.Count} turns answered; tools ran {plugin.Runs} times, each once per call.");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Checks that the user read the whole answer once: no span repeated or lost where a stream was continued.</summary>
+    private static bool CheckAnswer(string? answer, string expected)
+    {
+        if (answer == expected)
+        {
+            AnsiConsole.MarkupLine($"[green]✓ the joined text is the whole answer, once ({expected.Split(' ').Length} words, nothing repeated or lost at the seam)[/]");
+            return true;
+        }
+
+        AnsiConsole.MarkupLine($"[red]✗ the joined text is not the whole answer[/]\n  expected: {Markup.Escape(expected)}\n  read:     {Markup.Escape(answer ?? string.Empty)}");
+        return false;
     }
 
     /// <summary>Waits, visibly, until the moment the pause reads from the providers' health.</summary>
@@ -223,8 +240,10 @@ internal static class AgentApp
             {
                 AnsiConsole.Markup("[bold blue]agent>[/] ");
                 var text = new System.Text.StringBuilder();
+                var seams = new StreamSeams();
                 await foreach (var chunk in chat.GetStreamingChatMessageContentsAsync(history, execution, kernel, cancellationToken))
                 {
+                    seams.Add(chunk);
                     if (!string.IsNullOrEmpty(chunk.Content))
                     {
                         firstToken ??= clock.Elapsed;
@@ -239,6 +258,7 @@ internal static class AgentApp
                 }
 
                 AnsiConsole.WriteLine();
+                seams.Print();
                 answer = text.ToString();
                 history.AddAssistantMessage(answer);
             }

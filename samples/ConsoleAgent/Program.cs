@@ -13,7 +13,8 @@ var root = new RootCommand(
     Offline (the default without API keys) it starts the provider simulator on 127.0.0.1, stages an outage
     (the primary is rate limited, the backup answers 503 in the middle of a tool loop, then stalls before its
     first token; then the primary fails three times in a row, its circuit breaker opens, it is skipped, and after
-    a 2 s break one probe closes it; last, a per-call budget sends a short question to the cheap model) and shows, per
+    a 2 s break one probe closes it; a per-call budget sends a short question to the cheap model; last, the primary's
+    stream breaks mid-answer and the backup continues it, the seam shown) and shows, per
     turn, which provider answered, every attempt with its reason, latency and tokens, the cost estimated before
     dispatch and the actual cost, the running spend, the breaker transitions and a provider-health table; at the end,
     the spend ledger. In --chat, /health prints the table, /spend the ledger, /budget 0.0005 sets a per-call budget.

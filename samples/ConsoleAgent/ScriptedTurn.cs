@@ -9,10 +9,12 @@ namespace ConsoleAgent;
 /// <param name="Stage">What the simulated providers do during the turn (offline only).</param>
 /// <param name="PauseBefore">A wait before the turn, until a cooldown or a break ends (offline only).</param>
 /// <param name="Request">Request keys for the turn (<c>FallbackMetadataKeys</c>: a per-call budget, a routing policy, ...) and execution settings such as <c>max_tokens</c>.</param>
+/// <param name="ExpectedAnswer">The whole answer the user must read, from the simulator; checked after the turn (offline only).</param>
 internal sealed record ScriptedTurn(
     string Title,
     string Prompt,
     bool Streaming,
     Action<ProviderSimulator>? Stage = null,
     TurnPause? PauseBefore = null,
-    IReadOnlyDictionary<string, object>? Request = null);
+    IReadOnlyDictionary<string, object>? Request = null,
+    Func<ProviderSimulator, string>? ExpectedAnswer = null);

@@ -6,7 +6,7 @@ namespace ConsoleAgent;
 
 /// <summary>
 /// The scripted conversation: a healthy turn, a visible outage, the primary's circuit breaker opening and closing, then
-/// a per-call budget sending a short question to the cheap model.
+/// a per-call budget sending a short question to the cheap model, and a stream broken mid-answer that the backup continues.
 /// </summary>
 internal static class ScriptedTurns
 {
@@ -15,6 +15,12 @@ internal static class ScriptedTurns
     /// gpt-4o, 0.0011 on Claude Haiku 4.5 and 0.00015 on gpt-4o-mini, so only the cheap model fits.
     /// </summary>
     private const decimal CheapCallBudgetUsd = 0.0005m;
+
+    /// <summary>The question of the continued stream, and how many words of its answer the primary sends before its connection drops.</summary>
+    private const string CoastWalkPrompt = "Describe a walk along the coast from Cascais to Guincho.";
+
+    /// <summary>Past the commit point (8 updates), so the user has already read these words when the stream breaks.</summary>
+    private const int CoastWalkCut = 14;
 
     public static IReadOnlyList<ScriptedTurn> Offline { get; } =
     [
@@ -39,6 +45,8 @@ internal static class ScriptedTurns
             PauseBefore: new TurnPause("the primary's break runs out", health => Of(health, OfflineStage.PrimaryModel)?.OpenUntil)),
         new($"9 · a per-call budget of ${CheapCallBudgetUsd} for a short answer: the dearer models are skipped before dispatch, the cheap one answers", "Is Porto north of Lisbon? One word, please.", Streaming: false,
             Request: new Dictionary<string, object> { [FallbackMetadataKeys.MaxCostUsd] = CheapCallBudgetUsd, ["max_tokens"] = 120 }),
+        new($"10 · streaming: the primary's connection drops after {CoastWalkCut} words, past the commit point; the backup continues the answer (assistant prefill)", CoastWalkPrompt, Streaming: true,
+            StageCoastWalkCut, ExpectedAnswer: sim => sim.ExpectedReply(OfflineStage.PrimaryModel, CoastWalkPrompt)),
     ];
 
     public static IReadOnlyList<ScriptedTurn> Live { get; } =
@@ -48,6 +56,19 @@ internal static class ScriptedTurns
         new("3 · another tool call", "How much is 100 EUR in USD?", Streaming: false),
         new("4 · streaming", "Write two lines about the sea.", Streaming: true),
     ];
+
+    /// <summary>
+    /// The primary drops its stream mid-answer. Each simulated model has its own words, so the backup is scripted to
+    /// continue with the rest of the primary's answer, as a real model continuing from the prefilled partial answer
+    /// would: whatever the chain then joins wrongly (a repeated or a lost span at the seam) shows in the check.
+    /// </summary>
+    private static void StageCoastWalkCut(ProviderSimulator sim)
+    {
+        var full = sim.ExpectedReply(OfflineStage.PrimaryModel, CoastWalkPrompt);
+        var partial = string.Join(' ', full.Split(' ').Take(CoastWalkCut));
+        sim.Model(OfflineStage.PrimaryModel).Then(SimulatedBehavior.DropAfter(CoastWalkCut));
+        sim.Model(OfflineStage.BackupModel).Then(SimulatedBehavior.Reply(ProviderSimulator.ExpectedContinuation(full, partial)));
+    }
 
     private static ProviderHealthSnapshot? Of(IReadOnlyList<ProviderHealthSnapshot> health, string model) =>
         health.FirstOrDefault(s => s.Model == model);
