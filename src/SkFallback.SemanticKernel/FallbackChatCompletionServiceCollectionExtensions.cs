@@ -35,6 +35,7 @@ public static class FallbackChatCompletionServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         var section = configuration as IConfigurationSection ?? configuration.GetSection(FallbackOptions.SectionName);
+        SkFallback.Cost.PriceOverrides.Register(services, section.GetSection("Prices"));
         return Register(services, serviceId, section.Path, builder =>
         {
             builder.Bind(section);

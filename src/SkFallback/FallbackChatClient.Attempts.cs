@@ -267,6 +267,11 @@ public sealed partial class FallbackChatClient
                 Detail: $"the chain's deadline of {call.Deadline.TotalMilliseconds:0} ms passed", Skipped: true));
         }
 
+        if (!deadline && call.Attempts.Count > 0 && call.Attempts.TrueForAll(a => a.Skipped) && call.Attempts.TrueForAll(a => a.Outcome == FailureKind.Ineligible))
+        {
+            return Fail(call, activity, $"No provider of the chain is eligible for this request: {string.Join("; ", call.Attempts.Select(a => $"{a.Provider}: {a.Detail}"))}. Nothing was sent.", FailureKind.Ineligible, outputCommitted: false);
+        }
+
         var message = deadline
             ? $"The fallback chain's deadline of {call.Deadline.TotalMilliseconds:0} ms passed after {call.Attempts.Count(a => !a.Skipped)} attempts."
             : $"Every provider in the fallback chain failed ({call.Attempts.Count(a => !a.Skipped)} attempts over {_providers.Length} providers).";

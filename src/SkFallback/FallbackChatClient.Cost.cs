@@ -427,6 +427,10 @@ public sealed partial class FallbackChatClient
         call.Reservation = null;
         call.LastCost = null;
 
+        // The estimate as the budget saw it, taken before this answer teaches the estimator anything.
+        var estimate = call.Routing?.EstimateCostUsd(provider.Candidate);
+        call.LastEstimate = estimate;
+
         long prompt;
         long output;
         long cached = 0;
@@ -459,7 +463,6 @@ public sealed partial class FallbackChatClient
         var cost = provider.Price is { } price
             ? (((prompt - cached) * price.InputPerMillion) + (cached * (price.CachedInputPerMillion ?? price.InputPerMillion)) + (output * price.OutputPerMillion)) / 1_000_000m
             : 0m;
-        var estimate = call.Routing?.EstimateCostUsd(provider.Candidate);
         _ledger.Record(new SpendRecord(_timeProvider.GetUtcNow(), provider.Name, provider.Model, call.Tenant, prompt, output, cost, estimate, reported, outcome), reservation);
         call.Spent += cost;
         call.Turn?.Charge(cost);
@@ -485,7 +488,7 @@ public sealed partial class FallbackChatClient
             properties[FallbackMetadataKeys.CostUsd] = cost;
         }
 
-        if (call.Routing?.EstimateCostUsd(provider.Candidate) is { } estimate)
+        if (call.LastEstimate is { } estimate)
         {
             properties[FallbackMetadataKeys.EstimatedCostUsd] = estimate;
         }

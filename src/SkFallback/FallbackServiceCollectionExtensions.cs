@@ -29,13 +29,7 @@ public static class FallbackServiceCollectionExtensions
             builder.Configure(configure);
         }
 
-        var prices = configuration.GetSection("Prices");
-        if (prices.Exists())
-        {
-            // Price overrides are validated at startup with the options, and merged over the shipped catalog.
-            services.TryAddSingleton(sp => SkFallback.Cost.PriceCatalog.Default.Merge(prices, sp.GetRequiredService<IOptions<FallbackOptions>>().Value.AllowModelAliases));
-            services.AddSingleton<IValidateOptions<FallbackOptions>>(new PriceOverridesValidator(prices));
-        }
+        SkFallback.Cost.PriceOverrides.Register(services, configuration.GetSection("Prices"));
 
         return Register(services, sectionName);
     }
@@ -59,22 +53,5 @@ public static class FallbackServiceCollectionExtensions
             sp => new FallbackOptionsValidator(sectionName, sp.GetServices<SkFallback.Routing.IRoutingPolicy>().Select(p => p.Name))));
         services.TryAddSingleton<SkFallback.Cost.ISpendLedger>(sp => new SkFallback.Cost.SpendLedger(sp.GetService<TimeProvider>()));
         return services.AddChatClient(sp => FallbackChatClientFactory.Create(sp, sp.GetRequiredService<IOptions<FallbackOptions>>().Value, sectionName));
-    }
-
-    /// <summary>Validates the price overrides of the configuration at startup, naming the key at fault.</summary>
-    private sealed class PriceOverridesValidator(IConfigurationSection prices) : IValidateOptions<FallbackOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, FallbackOptions options)
-        {
-            try
-            {
-                SkFallback.Cost.PriceCatalog.Default.Merge(prices, options.AllowModelAliases);
-                return ValidateOptionsResult.Success;
-            }
-            catch (OptionsValidationException ex)
-            {
-                return ValidateOptionsResult.Fail(ex.Failures);
-            }
-        }
     }
 }

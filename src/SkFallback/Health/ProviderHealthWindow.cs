@@ -34,14 +34,18 @@ public sealed class ProviderHealthWindow
         }
     }
 
+    /// <summary>How many attempts a provider needs before its p95 latency is used for routing.</summary>
+    public const int MinLatencySamples = 10;
+
     /// <summary>
-    /// The p95 attempt latency for routing. Recomputed only when the window changed, and then at most once every
+    /// The p95 attempt latency for routing (<see langword="null"/> before <see cref="MinLatencySamples"/> attempts). Recomputed only when the window changed, and then at most once every
     /// eight attempts after the first 32, so a routing decision reads a cached value.
     /// </summary>
     internal TimeSpan? LatencyP95()
     {
+        // With few samples the p95 is just the slowest call (often a cold start): not enough to exclude a provider.
         var attempts = Interlocked.Read(ref _attempts);
-        if (attempts == 0)
+        if (attempts < MinLatencySamples)
         {
             return null;
         }

@@ -233,6 +233,19 @@ internal sealed class FallbackCall
         return DeadlineBinds ? remaining : timeout;
     }
 
+    /// <summary>Gets or sets the cost estimated before dispatch for the last charged attempt.</summary>
+    public decimal? LastEstimate
+    {
+        get => _cost is null ? default : _cost.LastEstimate;
+        set
+        {
+            if (_cost is not null || value is not null)
+            {
+                (_cost ??= new()).LastEstimate = value;
+            }
+        }
+    }
+
     /// <summary>The cost state of a call, allocated only for calls that are routed, budgeted or charged, so a plain call stays small.</summary>
     private sealed class CostState
     {
@@ -255,5 +268,7 @@ internal sealed class FallbackCall
         public decimal Spent { get; set; }
 
         public decimal? LastCost { get; set; }
+
+        public decimal? LastEstimate { get; set; }
     }
 }

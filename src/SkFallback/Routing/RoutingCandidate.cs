@@ -69,7 +69,7 @@ public sealed class RoutingCandidate
     /// <summary>Gets the model's quality tier (1–5), or <see langword="null"/> when it is not in the catalog.</summary>
     public int? QualityTier => Price?.QualityTier;
 
-    /// <summary>Gets the p95 latency of the provider's recent attempts, or <see langword="null"/> before it has any.</summary>
+    /// <summary>Gets the p95 latency of the provider's recent attempts, or <see langword="null"/> before it has <see cref="Health.ProviderHealthWindow.MinLatencySamples"/> of them.</summary>
     public TimeSpan? LatencyP95 => _provider is null ? _fixedLatencyP95 : _provider.Health.LatencyP95();
 
     /// <summary>Gets the provider's circuit breaker state (closed when breakers are off).</summary>

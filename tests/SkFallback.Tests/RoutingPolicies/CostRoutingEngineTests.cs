@@ -407,3 +407,36 @@ internal static class ChatOptionsTestExtensions
         return options;
     }
 }
+
+public class CostEstimateReportingTests
+{
+    [Fact]
+    public async Task EstimatedCost_IsTheOneMadeBeforeDispatch_NotRecomputedAfterLearning()
+    {
+        // No MaxOutputTokens: the estimate uses the learned output average, which this very answer (24 tokens) updates.
+        var mid = CostRoutingEngineTests.Priced("mid", input: 14, output: 24);
+        using var client = CostRoutingEngineTests.Client(o => o.Budget.MaxCostPerCall = 1m, out var ledger, mid);
+        var messages = new[] { new ChatMessage(ChatRole.User, "What is the capital of Portugal?") };
+        var before = new RoutingRequest(messages, null).EstimateCostUsd(client.Candidates[0]);
+
+        var response = await client.GetResponseAsync(messages, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(before, response.AdditionalProperties![FallbackMetadataKeys.EstimatedCostUsd]);
+        Assert.Equal(before, ledger.Recent[0].EstimatedCostUsd);
+    }
+
+    [Fact]
+    public void LatencyP95_NeedsTenSamples_BeforeItCanExcludeAProvider()
+    {
+        var window = new SkFallback.Health.ProviderHealthWindow();
+        window.Record(TimeSpan.FromSeconds(9), FailureKind.None, default);
+
+        Assert.Null(window.LatencyP95());
+        for (var i = 0; i < 9; i++)
+        {
+            window.Record(TimeSpan.FromMilliseconds(100), FailureKind.None, default);
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(9), window.LatencyP95());
+    }
+}
