@@ -9,10 +9,10 @@ namespace SkFallback.Caching;
 /// </summary>
 /// <remarks>
 /// Partitions larger than <see cref="PrefilterThreshold"/> entries first compare sign codes of random hyperplane
-/// projections (one bit per dimension) and compute the cosine only for vectors whose code distance is within a bound
-/// that a vector at the similarity threshold exceeds with probability below one in a billion (six standard deviations of
-/// the binomial code distance); this keeps a search of 100,000 vectors of 384 dimensions memory-light while the scores
-/// returned stay exact. When more than <see cref="MaxEntries"/> entries are held, the least recently used are evicted.
+/// projections (one bit per dimension) and compute the cosine only for vectors whose code distance, over the first half
+/// of the code and over all of it, is within a bound that a vector at the similarity threshold exceeds with probability
+/// below one in a billion each (six standard deviations of the binomial code distance); this keeps a search of 100,000
+/// vectors of 384 dimensions memory-light while the scores returned stay exact. When more than <see cref="MaxEntries"/> entries are held, the least recently used are evicted.
 /// </remarks>
 public sealed class InMemorySemanticCacheStore : ISemanticCacheStore, IDisposable
 {
