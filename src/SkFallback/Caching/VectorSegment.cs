@@ -72,8 +72,7 @@ internal sealed class VectorSegment
         Count--;
     }
 
-    // Fully optimised from the first call: the scan is the whole cost of a lookup, and a cache serves few enough
-    // lookups that tiered compilation would leave it in slower code for a long time.
+    // Fully optimised from the first call: the scan loop is the whole cost of a lookup, so it skips tier-0 code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IReadOnlyList<SemanticCacheMatch> Search(SemanticCacheQuery query)
     {
