@@ -70,6 +70,9 @@ public sealed partial class FallbackChatClient
                     long chunks = 0;
                     IAsyncEnumerator<ChatResponseUpdate>? stream = null;
                     var committed = outputCommitted;
+
+                    // A continuation's first update with text says which provider wrote from there on.
+                    var annotateNext = outputCommitted;
                     var contentSeen = false;
                     var finished = false;
                     var firstContentAt = 0L;
@@ -135,6 +138,12 @@ public sealed partial class FallbackChatClient
                                 else if (trimmer is { Settled: false })
                                 {
                                     TrimSeam(update, trimmer);
+                                }
+
+                                if (annotateNext && !string.IsNullOrEmpty(update.Text))
+                                {
+                                    annotateNext = false;
+                                    AnnotateFirst(update, provider);
                                 }
 
                                 if (_continueAfterCommit)

@@ -91,6 +91,12 @@ public sealed class StreamContinuationEngineTests : IClassFixture<SimulatorFixtu
             Assert.Equal(second == WireFormat.Anthropic ? ContinuationKind.Prefill : ContinuationKind.Instructed, requests[1].Continuation);
             Assert.Equal(["first", "second"], (IReadOnlyList<string>)updates[^1].AdditionalProperties![FallbackMetadataKeys.ContinuedFrom]!);
             Assert.Contains(updates, u => u.AdditionalProperties?.TryGetValue(FallbackMetadataKeys.Provider, out var p) == true && (string?)p == "first");
+
+            // The continuation's first text update names the provider that wrote from there on.
+            var seam = updates.FindIndex(u => !string.IsNullOrEmpty(u.Text) && u.AdditionalProperties?.TryGetValue(FallbackMetadataKeys.Provider, out var p) == true && (string?)p == "second");
+            Assert.True(seam > 0);
+            var before = string.Concat(updates.Take(seam).Select(u => u.Text));
+            Assert.Equal(cut, before.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
         }
     }
 
