@@ -90,10 +90,20 @@ public sealed partial class FallbackChatClient
                                 var next = stream.MoveNextAsync();
 
                                 // Updates that are already there need no timer; the first wait arms it.
-                                if (!armed && !next.IsCompleted)
+                                if (!next.IsCompleted)
                                 {
-                                    Arm(call, attempt.Source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attempt.Start);
-                                    armed = true;
+                                    if (!armed)
+                                    {
+                                        Arm(call, attempt.Source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attempt.Start);
+                                        armed = true;
+                                    }
+
+                                    // Likewise the stall watch starts at the first wait after content.
+                                    if (stall is null && contentSeen && provider.StallTimeout != Timeout.InfiniteTimeSpan)
+                                    {
+                                        stall = RentStallDetector();
+                                        stall.Start(attempt.Source, provider.StallTimeout);
+                                    }
                                 }
 
                                 more = await next.ConfigureAwait(false);
@@ -118,6 +128,17 @@ public sealed partial class FallbackChatClient
                             {
                                 // The hot path: count, watch for the end, pass straight through.
                                 chunks++;
+                                if (!contentSeen)
+                                {
+                                    // A continuation's first update: from here its total timeout applies, and gaps are stalls.
+                                    contentSeen = true;
+                                    provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(attempt.Start));
+                                    if (armed)
+                                    {
+                                        Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
+                                    }
+                                }
+
                                 if (finished || update.FinishReason is not null)
                                 {
                                     if (update.FinishReason == ChatFinishReason.ContentFilter && detectRefusal)
@@ -172,12 +193,6 @@ public sealed partial class FallbackChatClient
                                 if (armed)
                                 {
                                     Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
-                                }
-
-                                if (provider.StallTimeout != Timeout.InfiniteTimeSpan)
-                                {
-                                    stall = RentStallDetector();
-                                    stall.Start(attempt.Source, provider.StallTimeout);
                                 }
                             }
 
