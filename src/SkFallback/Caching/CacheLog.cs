@@ -16,4 +16,10 @@ internal static partial class CacheLog
 
     [LoggerMessage(104, LogLevel.Debug, "Answer not cached: {Reason}")]
     public static partial void NotCached(ILogger logger, string reason);
+
+    [LoggerMessage(105, LogLevel.Debug, "The response cache still cannot {Operation} ({ErrorType}: {Error}); calls go to the providers without the cache")]
+    public static partial void StoreStillFailing(ILogger logger, string operation, string errorType, string error);
+
+    [LoggerMessage(106, LogLevel.Information, "The response cache's store answers again; the cache is back in use")]
+    public static partial void StoreRecovered(ILogger logger);
 }

@@ -315,13 +315,37 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         {
             lookup.Failed = true;
             CacheTelemetry.RecordBypass("store_error");
-            CacheLog.StoreFailed(_logger, "look the request up", e.GetType().Name, e.Message);
+            StoreFailed("look the request up", e);
             return null;
         }
 
+        StoreAnswered();
         CacheTelemetry.RecordMiss();
         return null;
     }
+
+    /// <summary>Logs a store failure: a warning for the first of an outage, then at debug level until the store answers again.</summary>
+    private void StoreFailed(string operation, Exception e)
+    {
+        if (Interlocked.Exchange(ref _storeDown, 1) == 0)
+        {
+            CacheLog.StoreFailed(_logger, operation, e.GetType().Name, e.Message);
+        }
+        else
+        {
+            CacheLog.StoreStillFailing(_logger, operation, e.GetType().Name, e.Message);
+        }
+    }
+
+    private void StoreAnswered()
+    {
+        if (Volatile.Read(ref _storeDown) == 1 && Interlocked.Exchange(ref _storeDown, 0) == 1)
+        {
+            CacheLog.StoreRecovered(_logger);
+        }
+    }
+
+    private int _storeDown;
 
     private ChatResponse? Serve(SemanticCacheEntry entry, string layer, float? similarity)
     {
@@ -423,11 +447,13 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             {
                 await _store.RemoveExpiredAsync(now, cancellationToken).ConfigureAwait(false);
             }
+
+            StoreAnswered();
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // The caller already has its answer; a store that cannot take it only costs a later hit.
-            CacheLog.StoreFailed(_logger, "store the answer", e.GetType().Name, e.Message);
+            StoreFailed("store the answer", e);
         }
         catch (OperationCanceledException)
         {
