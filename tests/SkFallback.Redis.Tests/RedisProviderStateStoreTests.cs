@@ -236,7 +236,13 @@ public sealed class RedisProviderStateStoreTests : IAsyncDisposable
         using var keep = b.Subscribe(kept.Record);
         b.Subscribe(dropped.Record).Dispose();
 
-        a.Publish(new ProviderStateChange("p/m", CircuitState.Open, Now.AddSeconds(30), null, a.ReplicaId));
+        // Pub/sub drops what is published before the subscription reaches the server, so publish until it arrives
+        // (each change a little later than the last, since the shared record only moves forward).
+        for (var i = 0; i < 50 && !kept.Has(c => c.ProviderKey == "p/m"); i++)
+        {
+            a.Publish(new ProviderStateChange("p/m", CircuitState.Open, Now.AddSeconds(30 + i), null, a.ReplicaId));
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
 
         await Eventually.AssertAsync(() => kept.Has(c => c.ProviderKey == "p/m"), "the kept subscription receives the change");
         Assert.Empty(dropped.Changes);
