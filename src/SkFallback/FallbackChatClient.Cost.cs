@@ -460,9 +460,7 @@ public sealed partial class FallbackChatClient
             return;
         }
 
-        var cost = provider.Price is { } price
-            ? (((prompt - cached) * price.InputPerMillion) + (cached * (price.CachedInputPerMillion ?? price.InputPerMillion)) + (output * price.OutputPerMillion)) / 1_000_000m
-            : 0m;
+        var cost = provider.Price is { } price ? price.InputCost(prompt, cached) + price.OutputCost(output) : 0m;
         _ledger.Record(new SpendRecord(_timeProvider.GetUtcNow(), provider.Name, provider.Model, call.Tenant, prompt, output, cost, estimate, reported, outcome), reservation);
         call.Spent += cost;
         call.Turn?.Charge(cost);

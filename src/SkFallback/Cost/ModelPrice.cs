@@ -33,4 +33,11 @@ public sealed record ModelPrice
 
     /// <summary>Gets where the prices were taken from, and when.</summary>
     public string? Source { get; init; }
+
+    /// <summary>The cost of prompt tokens: uncached ones at the input price, cached ones at the cached-input price (the input price when none is known).</summary>
+    internal decimal InputCost(long promptTokens, long cachedPromptTokens) =>
+        (((promptTokens - cachedPromptTokens) * InputPerMillion) + (cachedPromptTokens * (CachedInputPerMillion ?? InputPerMillion))) / 1_000_000m;
+
+    /// <summary>The cost of output tokens at the output price.</summary>
+    internal decimal OutputCost(long outputTokens) => outputTokens * OutputPerMillion / 1_000_000m;
 }

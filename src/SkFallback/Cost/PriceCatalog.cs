@@ -34,8 +34,6 @@ public sealed class PriceCatalog
     /// <summary>The manifest name of the embedded catalog.</summary>
     internal const string EmbeddedResourceName = "SkFallback.Cost.price-catalog.json";
 
-    private const decimal TokensPerMillion = 1_000_000m;
-
     private static readonly Lazy<PriceCatalog> Embedded = new(() => LoadEmbedded(allowModelAliases: false), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private static readonly FrozenSet<string> KnownFields = new[]
@@ -142,10 +140,7 @@ public sealed class PriceCatalog
             return null;
         }
 
-        var uncached = promptTokens - cachedPromptTokens;
-        var input = ((uncached * price.InputPerMillion) + (cachedPromptTokens * (price.CachedInputPerMillion ?? price.InputPerMillion))) / TokensPerMillion;
-        var output = outputTokens * price.OutputPerMillion / TokensPerMillion;
-        return new CostEstimate(price.ModelId, promptTokens, cachedPromptTokens, outputTokens, input, output);
+        return new CostEstimate(price.ModelId, promptTokens, cachedPromptTokens, outputTokens, price.InputCost(promptTokens, cachedPromptTokens), price.OutputCost(outputTokens));
     }
 
     private PriceCatalog MergeJson(Stream json, bool allowModelAliases, string sourceName, bool requireAsOf)
