@@ -16,7 +16,10 @@ namespace SkFallback.SemanticKernel;
 /// <see cref="KernelContent.Metadata"/>, the provider and model that answered and the attempts made
 /// (<see cref="FallbackMetadataKeys"/>). Kernel functions are offered to the model as usual, through
 /// <see cref="PromptExecutionSettings.FunctionChoiceBehavior"/>, and the kernel's
-/// <see cref="IAutoFunctionInvocationFilter"/>s run for each call.
+/// <see cref="IAutoFunctionInvocationFilter"/>s run for each call. When the fallback client has a
+/// <see cref="SkFallback.Caching.SemanticCacheChatClient"/> above the chain (<c>AddFallbackChatCompletion(..., useCache: true)</c>),
+/// an answer served from the cache also carries <see cref="SkFallback.Caching.CacheMetadataKeys.Hit"/> and names the
+/// provider and model that originally produced it, with an empty attempt list.
 /// </remarks>
 public sealed class FallbackChatCompletionService : IChatCompletionService
 {

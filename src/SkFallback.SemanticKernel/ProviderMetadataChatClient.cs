@@ -1,11 +1,13 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
+using SkFallback.Caching;
 
 namespace SkFallback.SemanticKernel;
 
 /// <summary>
-/// Sits between Semantic Kernel's function-invoking client and the fallback chain and copies the chain's
-/// "who answered" metadata (<see cref="FallbackMetadataKeys"/>) to where Semantic Kernel looks for it.
+/// Sits between Semantic Kernel's function-invoking client and the fallback chain (or the response cache above it) and
+/// copies the "who answered" metadata (<see cref="FallbackMetadataKeys"/>, and <see cref="CacheMetadataKeys"/> on a cache
+/// hit) to where Semantic Kernel looks for it.
 /// </summary>
 /// <remarks>
 /// The chain annotates the <see cref="ChatResponse"/> (and the first and last updates of a stream), but Semantic
@@ -32,6 +34,7 @@ internal sealed class ProviderMetadataChatClient(IChatClient innerClient) : Dele
             Copy(properties, target, FallbackMetadataKeys.Attempts);
             Copy(properties, target, FallbackMetadataKeys.CostUsd);
             Copy(properties, target, FallbackMetadataKeys.EstimatedCostUsd);
+            CopyCacheKeys(properties, target);
             StampCalls(message.Contents, properties);
         }
 
@@ -48,6 +51,7 @@ internal sealed class ProviderMetadataChatClient(IChatClient innerClient) : Dele
         string? messageId = null;
         await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
+            var outgoing = update;
             if (!string.IsNullOrEmpty(update.MessageId))
             {
                 messageId ??= update.MessageId;
@@ -58,19 +62,21 @@ internal sealed class ProviderMetadataChatClient(IChatClient innerClient) : Dele
                 answeredBy = properties;
 
                 // Updates without a message id put their properties on the response rather than on the message when
-                // the function-invoking client rebuilds the message; give the chain's trailer the answer's id.
+                // the function-invoking client rebuilds the message; give the chain's trailer the answer's id. On a copy:
+                // the response cache below keeps the original updates and stores them as the chain sent them.
                 if (string.IsNullOrEmpty(update.MessageId) && messageId is not null)
                 {
-                    update.MessageId = messageId;
+                    outgoing = update.Clone();
+                    outgoing.MessageId = messageId;
                 }
             }
 
             if (answeredBy is not null)
             {
-                StampCalls(update.Contents, answeredBy);
+                StampCalls(outgoing.Contents, answeredBy);
             }
 
-            yield return update;
+            yield return outgoing;
         }
     }
 
@@ -85,6 +91,20 @@ internal sealed class ProviderMetadataChatClient(IChatClient innerClient) : Dele
                 Copy(answeredBy, target, FallbackMetadataKeys.Model);
             }
         }
+    }
+
+    /// <summary>An answer served from the response cache says so, and when and for how much it was first produced.</summary>
+    private static void CopyCacheKeys(AdditionalPropertiesDictionary source, AdditionalPropertiesDictionary target)
+    {
+        if (!source.ContainsKey(CacheMetadataKeys.Hit))
+        {
+            return;
+        }
+
+        Copy(source, target, CacheMetadataKeys.Hit);
+        Copy(source, target, CacheMetadataKeys.Similarity);
+        Copy(source, target, CacheMetadataKeys.CachedAt);
+        Copy(source, target, CacheMetadataKeys.SavedCostUsd);
     }
 
     private static void Copy(AdditionalPropertiesDictionary source, AdditionalPropertiesDictionary target, string key)
