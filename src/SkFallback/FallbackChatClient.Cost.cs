@@ -67,7 +67,10 @@ public sealed partial class FallbackChatClient
         }
 
         _policy = chosen;
-        _routed = chosen is not OrderedRoutingPolicy || _budget.Any;
+        _hedgeBudget = new HedgeBudget(_routing.Hedging);
+
+        // Races need the request's estimates: to hold a hedge's cost and to charge the losers.
+        _routed = chosen is not OrderedRoutingPolicy || _budget.Any || _routing.Hedging.Mode != HedgingMode.None;
     }
 
     /// <summary>

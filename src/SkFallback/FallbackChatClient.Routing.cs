@@ -27,6 +27,8 @@ public sealed partial class FallbackChatClient
         private ChainProvider[]? _deferred;
         private int _deferredCount;
         private int _step;
+        private ChainProvider? _returned;
+        private bool _returnedProbe;
 
         public ChainWalk(FallbackChatClient owner, FallbackCall call, int preferred, IEnumerable<ChatMessage> messages, ChatOptions? options)
         {
@@ -43,6 +45,14 @@ public sealed partial class FallbackChatClient
 
         public bool TryNext(out ChainProvider provider, out bool probe)
         {
+            if (_returned is not null)
+            {
+                provider = _returned;
+                probe = _returnedProbe;
+                _returned = null;
+                return true;
+            }
+
             var providers = _owner._providers;
             while (_step < _length + _deferredCount)
             {
@@ -69,9 +79,16 @@ public sealed partial class FallbackChatClient
             return false;
         }
 
+        /// <summary>Gives back the provider <see cref="TryNext"/> just returned, unused (a hedge the budget refused): the next <see cref="TryNext"/> returns it again.</summary>
+        public void GiveBack(ChainProvider provider, bool probe)
+        {
+            _returned = provider;
+            _returnedProbe = probe;
+        }
+
         /// <summary>The provider the walk would try next in chain order (for the log line of a fallback).</summary>
         public readonly string? NextName() =>
-            _step < _length ? _owner._providers[At(_step)].Name : null;
+            _returned?.Name ?? (_step < _length ? _owner._providers[At(_step)].Name : null);
 
         private readonly int At(int step)
         {

@@ -166,9 +166,22 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
         using var activity = StartActivity(streaming: false);
         var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
 
+        var hedging = HedgingOf(options);
         var preferred = PreferredIndex(options);
         Plan(call, messages, ref options);
         var walk = new ChainWalk(this, call, preferred, messages, options);
+        if (hedging != HedgingMode.None)
+        {
+            // A race first; when every racer failed, the chain goes on from the next candidate.
+            var race = new ResponseRace(this, call, walk, messages, options, hedging, activity);
+            if (await race.RunAsync().ConfigureAwait(false) is { } won)
+            {
+                return won;
+            }
+
+            walk = race.Walk;
+        }
+
         while (walk.TryNext(out var provider, out var probe))
         {
             var providerOptions = OptionsFor(options, provider);
@@ -179,62 +192,20 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
                     break;
                 }
 
-                var attempt = BeginAttempt(call, provider, probe);
-                if (attempt.DeadlinePassed)
+                var outcome = await SendAsync(call, provider, probe, messages, providerOptions).ConfigureAwait(false);
+                if (outcome.Response is { } response)
                 {
-                    EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
+                    Succeed(call, provider, retry, outcome.Attempt, activity);
+                    Complete(call, provider, response);
+                    return response;
+                }
+
+                if (outcome.Expired)
+                {
                     throw Exhausted(call, activity, deadline: true);
                 }
 
-                FailureClassification failure;
-                var armed = false;
-                try
-                {
-                    var pending = provider.Client.GetResponseAsync(messages, providerOptions, attempt.Source.Token);
-
-                    // A response that is already there needs no timer; only a call that will wait is timed.
-                    if (!pending.IsCompleted)
-                    {
-                        Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
-                        armed = true;
-                    }
-
-                    var response = await pending.ConfigureAwait(false);
-                    var verdict = _fallbackOn[(int)FailureKind.Refusal] || provider.RequireFinishReason
-                        ? _classifier.Inspect(response, provider.RequireFinishReason)
-                        : FailureKind.None;
-                    if (verdict == FailureKind.Refusal && !_fallbackOn[(int)FailureKind.Refusal])
-                    {
-                        verdict = FailureKind.None;
-                    }
-
-                    call.Usage = response.Usage;
-                    if (verdict == FailureKind.None)
-                    {
-                        Succeed(call, provider, retry, attempt, activity);
-                        Charge(call, provider, FailureKind.None, 200, call.Routing is not null && response.Usage is null ? TokenEstimator.CountText(provider.Candidate.Family, response.Text) : 0);
-                        Annotate(response, provider, call);
-                        if (call.Routing is not null || call.LastCost is not null)
-                        {
-                            AnnotateCost(response.AdditionalProperties!, call, provider);
-                        }
-
-                        return response;
-                    }
-
-                    failure = new(verdict, 200, null, verdict == FailureKind.Refusal ? "the answer is a refusal" : "the response has no finish reason");
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    failure = ClassifyException(ex, call, attempt.Source, attempt.Exchange, contentSeen: true);
-                    call.LastException = ex;
-                }
-                finally
-                {
-                    EndAttempt(call, attempt, armed, abandoned: cancellationToken.IsCancellationRequested);
-                }
-
-                var decision = await DecideAsync(call, provider, walk.NextName(), retry, attempt, failure).ConfigureAwait(false);
+                var decision = await DecideAsync(call, provider, walk.NextName(), retry, outcome.Attempt, outcome.Failure).ConfigureAwait(false);
                 if (decision == Decision.Retry)
                 {
                     continue;
@@ -242,7 +213,7 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
 
                 if (decision == Decision.Stop)
                 {
-                    throw StopWith(call, activity, failure);
+                    throw StopWith(call, activity, outcome.Failure);
                 }
 
                 break;
@@ -250,6 +221,75 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
         }
 
         throw Exhausted(call, activity, deadline: false);
+    }
+
+    /// <summary>
+    /// Sends one attempt and judges its answer: a response when it is good, otherwise the failure. The attempt has
+    /// ended (its timer returned, a cancelled one charged) when this returns; the caller's own cancellation, as
+    /// <see cref="FallbackCall.CallerToken"/> says, is thrown, never classified.
+    /// </summary>
+    private async ValueTask<SendOutcome> SendAsync(FallbackCall call, ChainProvider provider, bool probe, IEnumerable<ChatMessage> messages, ChatOptions? providerOptions)
+    {
+        var attempt = BeginAttempt(call, provider, probe);
+        if (attempt.DeadlinePassed)
+        {
+            EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
+            return new(null, new(FailureKind.DeadlineExceeded, null, null, "deadline"), attempt, Expired: true);
+        }
+
+        FailureClassification failure;
+        var armed = false;
+        var callerToken = call.CallerToken;
+        try
+        {
+            var pending = provider.Client.GetResponseAsync(messages, providerOptions, attempt.Source.Token);
+
+            // A response that is already there needs no timer; only a call that will wait is timed.
+            if (!pending.IsCompleted)
+            {
+                Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
+                armed = true;
+            }
+
+            var response = await pending.ConfigureAwait(false);
+            var verdict = _fallbackOn[(int)FailureKind.Refusal] || provider.RequireFinishReason
+                ? _classifier.Inspect(response, provider.RequireFinishReason)
+                : FailureKind.None;
+            if (verdict == FailureKind.Refusal && !_fallbackOn[(int)FailureKind.Refusal])
+            {
+                verdict = FailureKind.None;
+            }
+
+            call.Usage = response.Usage;
+            if (verdict == FailureKind.None)
+            {
+                return new(response, default, attempt, Expired: false);
+            }
+
+            failure = new(verdict, 200, null, verdict == FailureKind.Refusal ? "the answer is a refusal" : "the response has no finish reason");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !callerToken.IsCancellationRequested)
+        {
+            failure = ClassifyException(ex, call, attempt.Source, attempt.Exchange, contentSeen: true);
+            call.LastException = ex;
+        }
+        finally
+        {
+            EndAttempt(call, attempt, armed, abandoned: callerToken.IsCancellationRequested);
+        }
+
+        return new(null, failure, attempt, Expired: false);
+    }
+
+    /// <summary>Charges a good answer and annotates it with its provider, the attempts and, when priced, its cost.</summary>
+    private void Complete(FallbackCall call, ChainProvider provider, ChatResponse response)
+    {
+        Charge(call, provider, FailureKind.None, 200, call.Routing is not null && response.Usage is null ? TokenEstimator.CountText(provider.Candidate.Family, response.Text) : 0);
+        Annotate(response, provider, call);
+        if (call.Routing is not null || call.LastCost is not null)
+        {
+            AnnotateCost(response.AdditionalProperties!, call, provider);
+        }
     }
 
     /// <inheritdoc />

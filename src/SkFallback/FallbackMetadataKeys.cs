@@ -63,6 +63,9 @@ public static class FallbackMetadataKeys
     /// <summary>On a streamed update: the providers whose output the caller's answer joins, in order (<see cref="IReadOnlyList{T}"/> of <see cref="string"/>), on the last update when a stream was continued.</summary>
     public const string ContinuedFrom = "skfallback.continued_from";
 
+    /// <summary>A request key: how the call races providers, a <see cref="Routing.HedgingMode"/> or its name (<c>none</c>, <c>hedged</c>, <c>parallel</c>); the chain's setting by default.</summary>
+    public const string Hedging = "skfallback.hedging";
+
     /// <summary>The prefix every SkFallback request key starts with; such keys are removed before a request reaches a provider.</summary>
     public const string Prefix = "skfallback.";
 }

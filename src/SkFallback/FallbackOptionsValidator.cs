@@ -254,6 +254,24 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
             ProviderNames(errors, $"{p}:Routing:DefaultChain", chain, providers);
         }
 
+        var hedging = routing.Hedging;
+        if (!Enum.IsDefined(hedging.Mode))
+        {
+            errors.Add($"{p}:Routing:Hedging:Mode '{hedging.Mode}' is not a hedging mode (allowed: {string.Join(", ", Enum.GetNames<Routing.HedgingMode>())}).");
+        }
+
+        Range(errors, $"{p}:Routing:Hedging:MaxAttempts", hedging.MaxAttempts, 2, 8);
+        Duration(errors, $"{p}:Routing:Hedging:Delay", hedging.Delay, TimeSpan.Zero, MaxTimeout, allowInfinite: false);
+        if (double.IsNaN(hedging.MaxExtraAttemptFraction) || hedging.MaxExtraAttemptFraction < 0 || hedging.MaxExtraAttemptFraction > hedging.MaxAttempts - 1)
+        {
+            errors.Add($"{p}:Routing:Hedging:MaxExtraAttemptFraction must be from 0 to MaxAttempts - 1 = {hedging.MaxAttempts - 1} (was {hedging.MaxExtraAttemptFraction}).");
+        }
+
+        if (hedging.MaxExtraCostFraction is { } costFraction && (double.IsNaN(costFraction) || costFraction <= 0 || double.IsInfinity(costFraction)))
+        {
+            errors.Add($"{p}:Routing:Hedging:MaxExtraCostFraction must be a positive number when set (was {costFraction}).");
+        }
+
         var budget = options.Budget;
         Positive(errors, $"{p}:Budget:MaxCostPerCall", budget.MaxCostPerCall);
         Positive(errors, $"{p}:Budget:MaxCostPerTurn", budget.MaxCostPerTurn);

@@ -78,6 +78,15 @@ public static class FallbackTelemetry
     /// <summary>Counter of semantic near matches the cache guard rejected, tagged with the reason (number, quoted, entity, negation).</summary>
     public const string CacheGuardRejectionsInstrument = "skfallback.cache.guard_rejections";
 
+    /// <summary>Counter of racers in hedged and parallel calls, tagged with provider and role: <c>primary</c>, <c>hedge</c> (started after the delay or in parallel) or <c>refused</c> (a hedge the hedge budget did not allow); and with <c>skfallback.race.won</c>.</summary>
+    public const string RacersInstrument = "skfallback.racers";
+
+    /// <summary>Tag: a racer's role in a hedged or parallel call.</summary>
+    public const string RaceRoleTag = "skfallback.race.role";
+
+    /// <summary>Tag: whether a racer's answer was the one used.</summary>
+    public const string RaceWonTag = "skfallback.race.won";
+
     /// <summary>Tag: the cache layer that served an answer.</summary>
     public const string CacheLayerTag = "skfallback.cache.layer";
 
@@ -132,6 +141,16 @@ public static class FallbackTelemetry
         if (AttemptDuration.Enabled)
         {
             AttemptDuration.Record(elapsed.TotalSeconds, new(ProviderTag, provider), new(RequestModelTag, model), new(OutcomeTag, OutcomeName(outcome)));
+        }
+    }
+
+    internal static readonly Counter<long> Racers = Meter.CreateCounter<long>(RacersInstrument, "{attempt}", "Racers of hedged and parallel calls, by role and whether they won.");
+
+    internal static void RecordRacer(string provider, string role, bool won)
+    {
+        if (Racers.Enabled)
+        {
+            Racers.Add(1, new(ProviderTag, provider), new(RaceRoleTag, role), new(RaceWonTag, won));
         }
     }
 

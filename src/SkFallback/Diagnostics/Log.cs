@@ -37,4 +37,13 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Warning, "Provider {Provider} failed with {Reason} after part of the answer was delivered; continuing it on {Next}")]
     public static partial void Continuing(ILogger logger, string provider, string next, FailureKind reason);
+
+    [LoggerMessage(12, LogLevel.Debug, "Provider {Provider} has not answered after {DelayMs:0} ms; hedging on {Hedge}")]
+    public static partial void Hedging(ILogger logger, string provider, double delayMs, string hedge);
+
+    [LoggerMessage(13, LogLevel.Debug, "No hedge on {Provider}: {Reason}")]
+    public static partial void HedgeRefused(ILogger logger, string provider, string reason);
+
+    [LoggerMessage(14, LogLevel.Debug, "Provider {Provider} won a race of {RacerCount}; the others are cancelled")]
+    public static partial void RaceWon(ILogger logger, string provider, int racerCount);
 }

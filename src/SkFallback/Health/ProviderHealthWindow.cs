@@ -38,35 +38,42 @@ public sealed class ProviderHealthWindow
     public const int MinLatencySamples = 10;
 
     /// <summary>
-    /// The p95 attempt latency for routing (<see langword="null"/> before <see cref="MinLatencySamples"/> attempts). Recomputed only when the window changed, and then at most once every
-    /// eight attempts after the first 32, so a routing decision reads a cached value.
+    /// The p95 attempt latency for routing and hedging (<see langword="null"/> before <see cref="MinLatencySamples"/> attempts).
+    /// Recomputed only when the window changed, and then at most once every eight attempts after the first 32, so a
+    /// routing decision reads a cached value.
     /// </summary>
-    internal TimeSpan? LatencyP95()
+    internal TimeSpan? LatencyP95() => CachedP95(_durations, Interlocked.Read(ref _attempts), ref _p95Cache);
+
+    /// <summary>The p95 time to first content of streams, for hedging (<see langword="null"/> before <see cref="MinLatencySamples"/> streams); cached like <see cref="LatencyP95"/>.</summary>
+    internal TimeSpan? FirstTokenP95() => CachedP95(_firstTokens, Interlocked.Read(ref _streams), ref _firstTokenP95Cache);
+
+    private static TimeSpan? CachedP95(long[] ring, long samples, ref CachedPercentile? cache)
     {
-        // With few samples the p95 is just the slowest call (often a cold start): not enough to exclude a provider.
-        var attempts = Interlocked.Read(ref _attempts);
-        if (attempts < MinLatencySamples)
+        // With few samples the p95 is just the slowest call (often a cold start): not enough to act on.
+        if (samples < MinLatencySamples)
         {
             return null;
         }
 
-        var cached = Volatile.Read(ref _p95Cache);
-        if (cached is not null && (cached.At == attempts || (attempts > 32 && attempts - cached.At < 8)))
+        var cached = Volatile.Read(ref cache);
+        if (cached is not null && (cached.At == samples || (samples > 32 && samples - cached.At < 8)))
         {
             return cached.Value;
         }
 
-        var count = (int)Math.Min(attempts, Capacity);
+        var count = (int)Math.Min(samples, Capacity);
         Span<long> sorted = stackalloc long[count];
-        _durations.AsSpan(0, count).CopyTo(sorted);
+        ring.AsSpan(0, count).CopyTo(sorted);
         sorted.Sort();
         var rank = Math.Clamp((int)Math.Ceiling(0.95 * count) - 1, 0, count - 1);
         var value = TimeSpan.FromTicks(sorted[rank]);
-        Volatile.Write(ref _p95Cache, new CachedPercentile(attempts, value));
+        Volatile.Write(ref cache, new CachedPercentile(samples, value));
         return value;
     }
 
     private CachedPercentile? _p95Cache;
+
+    private CachedPercentile? _firstTokenP95Cache;
 
     private sealed record CachedPercentile(long At, TimeSpan Value);
 

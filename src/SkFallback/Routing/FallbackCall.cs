@@ -15,6 +15,61 @@ internal sealed class FallbackCall
         Deadline = deadline;
     }
 
+    /// <summary>A racer's call: the parent's clock, deadline and budgets, no retries, and its own attempt state.</summary>
+    private FallbackCall(FallbackCall parent, CancellationToken raceToken)
+    {
+        _timeProvider = parent._timeProvider;
+        CallerToken = raceToken;
+        StartTimestamp = parent.StartTimestamp;
+        HasDeadline = parent.HasDeadline;
+        Deadline = parent.Deadline;
+        ContextFloor = parent.ContextFloor;
+        PromptBound = parent.PromptBound;
+        _started = true;
+        if (parent._cost is { } cost)
+        {
+            _cost = new()
+            {
+                Routing = cost.Routing,
+                Route = cost.Route,
+                MaxCost = cost.MaxCost,
+                MaxCostScope = cost.MaxCostScope,
+                Turn = cost.Turn,
+                Tenant = cost.Tenant,
+                TenantLimit = cost.TenantLimit,
+                Spent = cost.Spent,
+            };
+        }
+    }
+
+    /// <summary>A call for one racer of a hedged or parallel race, cancelled by <paramref name="raceToken"/> (the caller's token, linked).</summary>
+    public FallbackCall Fork(CancellationToken raceToken) => new(this, raceToken);
+
+    /// <summary>
+    /// Takes back what a racer learned: its attempts, what it spent, its last error and the context floor; from the
+    /// winner also its cost annotations. Only the race's coordinator calls this, after the racer's attempt ended.
+    /// </summary>
+    public void Join(FallbackCall racer, decimal spentAtFork, bool winner)
+    {
+        Attempts.AddRange(racer.Attempts);
+        if (racer.Spent != spentAtFork)
+        {
+            Spent += racer.Spent - spentAtFork;
+        }
+
+        LastException = racer.LastException ?? LastException;
+        if (racer.ContextFloor is int floor)
+        {
+            ContextFloor = Math.Max(ContextFloor ?? 0, floor);
+        }
+
+        if (winner)
+        {
+            LastCost = racer.LastCost;
+            LastEstimate = racer.LastEstimate;
+        }
+    }
+
     public List<FallbackAttempt> Attempts { get; } = new(1);
 
     public int RetryBudget { get; set; }

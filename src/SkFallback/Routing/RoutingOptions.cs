@@ -21,6 +21,9 @@ public sealed class RoutingOptions
     /// <summary>Gets or sets the providers <c>conditional</c> routing uses when no rule matches, by name, in order.</summary>
     /// <value>Defaults to <see langword="null"/>: the whole chain in its configured order.</value>
     public IList<string>? DefaultChain { get; set; }
+
+    /// <summary>Gets the hedged and parallel call settings (section <c>SkFallback:Routing:Hedging</c>).</summary>
+    public HedgingOptions Hedging { get; } = new();
 }
 
 /// <summary>One rule of conditional routing: when every condition set matches the request's metadata, the request goes down <see cref="Chain"/>.</summary>
