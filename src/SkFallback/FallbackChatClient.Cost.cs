@@ -476,7 +476,7 @@ public sealed partial class FallbackChatClient
     /// <summary>Whether an attempt without reported usage is likely to have been billed.</summary>
     private static bool Billable(FailureKind outcome, int? statusCode, long deliveredChunks) => outcome switch
     {
-        FailureKind.None or FailureKind.Timeout or FailureKind.FirstTokenTimeout or FailureKind.TruncatedStream
+        FailureKind.None or FailureKind.Timeout or FailureKind.Stalled or FailureKind.FirstTokenTimeout or FailureKind.TruncatedStream
             or FailureKind.MalformedResponse or FailureKind.Refusal or FailureKind.Cancelled => statusCode is null or 200,
         FailureKind.ConnectionFailure => deliveredChunks > 0,
         _ => false,

@@ -34,6 +34,12 @@ public sealed partial class FallbackChatClient
         DeliveredText delivered = default;
         var outputCommitted = false;
         List<string>? joined = null;
+
+        // What the parts of a continued answer used and never reported, added to the caller's usage at the end.
+        UsageDetails? unreported = null;
+
+        // The message id of the answer's first part: continuations keep it, so the caller's joined answer is one message.
+        string? answerMessageId = null;
         try
         {
             while (walk.TryNext(out var provider, out var probe))
@@ -48,6 +54,7 @@ public sealed partial class FallbackChatClient
                     sendMessages = continuation.Messages;
                     sendOptions = continuation.Options;
                     trimmer = continuation.CreateTrimmer();
+                    answerMessageId ??= delivered.FirstMessageId();
                 }
 
                 var providerOptions = OptionsFor(sendOptions, provider);
@@ -67,6 +74,7 @@ public sealed partial class FallbackChatClient
 
                     var armed = false;
                     var succeeded = false;
+                    var partStart = delivered.Count;
                     long chunks = 0;
                     IAsyncEnumerator<ChatResponseUpdate>? stream = null;
                     var committed = outputCommitted;
@@ -151,7 +159,7 @@ public sealed partial class FallbackChatClient
                                     CaptureUsage(call, update);
                                     if (trimmer is { Settled: false } && trimmer.Flush() is { Length: > 0 } held)
                                     {
-                                        var rest = new ChatResponseUpdate(ChatRole.Assistant, held) { ModelId = update.ModelId, MessageId = update.MessageId };
+                                        var rest = new ChatResponseUpdate(ChatRole.Assistant, held) { ModelId = update.ModelId, MessageId = answerMessageId ?? update.MessageId };
                                         delivered.Add(rest);
                                         yield return rest;
                                     }
@@ -159,6 +167,11 @@ public sealed partial class FallbackChatClient
                                 else if (trimmer is { Settled: false })
                                 {
                                     TrimSeam(update, trimmer);
+                                }
+
+                                if (answerMessageId is not null)
+                                {
+                                    update.MessageId = answerMessageId;
                                 }
 
                                 if (annotateNext && !string.IsNullOrEmpty(update.Text))
@@ -276,6 +289,12 @@ public sealed partial class FallbackChatClient
                                     // The whole answer's cost: every provider that wrote part of it.
                                     trailer.AdditionalProperties[FallbackMetadataKeys.CostUsd] = call.Spent;
                                 }
+
+                                if (unreported is not null)
+                                {
+                                    // The usage of the parts whose providers broke off before reporting it.
+                                    trailer.Contents.Add(new UsageContent(unreported));
+                                }
                             }
 
                             yield return trailer;
@@ -326,6 +345,8 @@ public sealed partial class FallbackChatClient
                         }
 
                         Diagnostics.FallbackTelemetry.RecordFallback(provider.Name, failure.Value.Kind);
+                        unreported = UnreportedUsage.Add(unreported, delivered.Since(partStart), _tokens, provider.Model, sendMessages, sendOptions,
+                            Billable(failure.Value.Kind, failure.Value.StatusCode, chunks));
                         (joined ??= []).Add(provider.Name);
                         Diagnostics.Log.Continuing(_logger, provider.Name, walk.NextName() ?? "(none)", failure.Value.Kind);
                         break;

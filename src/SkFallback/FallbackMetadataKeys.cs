@@ -66,6 +66,26 @@ public static class FallbackMetadataKeys
     /// <summary>A request key: how the call races providers, a <see cref="Routing.HedgingMode"/> or its name (<c>none</c>, <c>hedged</c>, <c>parallel</c>); the chain's setting by default.</summary>
     public const string Hedging = "skfallback.hedging";
 
+    /// <summary>
+    /// A <see cref="Microsoft.Extensions.AI.UsageDetails.AdditionalCounts"/> key: of the input tokens in a continued stream's
+    /// usage, how many are estimated (the prompts of providers that broke off before reporting usage, counted with the
+    /// chain's token estimator) rather than reported by a provider.
+    /// </summary>
+    /// <remarks>
+    /// A stream continued after a break carries, on its last update, a <see cref="Microsoft.Extensions.AI.UsageContent"/>
+    /// for the parts whose providers never reported usage, so that <c>ToChatResponse().Usage</c>, which sums every
+    /// usage content, covers all providers that wrote part of the answer. A stream that was not continued has no
+    /// such content.
+    /// </remarks>
+    public const string EstimatedInputTokens = "skfallback.estimated_input_tokens";
+
+    /// <summary>
+    /// A <see cref="Microsoft.Extensions.AI.UsageDetails.AdditionalCounts"/> key: of the output tokens in a continued stream's
+    /// usage, how many are estimated (the text delivered by providers that broke off before reporting usage) rather
+    /// than reported by a provider. See <see cref="EstimatedInputTokens"/>.
+    /// </summary>
+    public const string EstimatedOutputTokens = "skfallback.estimated_output_tokens";
+
     /// <summary>The prefix every SkFallback request key starts with; such keys are removed before a request reaches a provider.</summary>
     public const string Prefix = "skfallback.";
 }

@@ -16,6 +16,13 @@ internal struct DeliveredText
     /// <summary>Gets a value indicating whether any update was delivered.</summary>
     public readonly bool Any => _count > 0;
 
+    /// <summary>Gets the number of updates delivered.</summary>
+    public readonly int Count => _count;
+
+    /// <summary>The updates delivered from position <paramref name="start"/> on (one provider's part of the answer).</summary>
+    public readonly ReadOnlySpan<ChatResponseUpdate> Since(int start) =>
+        _updates is null ? default : _updates.AsSpan(start, _count - start);
+
     /// <summary>Records an update the caller is about to receive. The hot path: one array store.</summary>
     public void Add(ChatResponseUpdate update)
     {
@@ -45,6 +52,20 @@ internal struct DeliveredText
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>The first message id among the delivered updates, or <see langword="null"/>.</summary>
+    public readonly string? FirstMessageId()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            if (_updates![i].MessageId is { Length: > 0 } id)
+            {
+                return id;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Returns the array to the pool.</summary>
