@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using SkFallback;
+using SkFallback.Caching;
 using SkFallback.Health;
 using SkFallback.SemanticKernel;
 using Spectre.Console;
@@ -29,7 +30,11 @@ internal static class AgentApp
             .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.None)
             .AddFilter("Microsoft", LogLevel.Warning));
         var failureThreshold = 0;
-        builder.AddFallbackChatCompletion(options =>
+
+        // The response cache sits above the chain: local MiniLM embeddings for its semantic layer, no network, no key.
+        builder.Services.AddMiniLMEmbeddingGenerator();
+        builder.AddFallbackChatCompletion(
+            options =>
         {
             foreach (var provider in providers)
             {
@@ -48,7 +53,8 @@ internal static class AgentApp
             }
 
             failureThreshold = options.CircuitBreaker.FailureThreshold;
-        });
+        },
+            useCache: true);
         builder.Plugins.AddFromObject(plugin, "Travel");
         var kernel = builder.Build();
         var chat = kernel.GetRequiredService<IChatCompletionService>();
@@ -88,13 +94,25 @@ internal static class AgentApp
 
             stage?.Prepare(turn.Stage);
             AnsiConsole.Write(new Rule($"[yellow]{Markup.Escape(turn.Title)}[/]").LeftJustified());
+            if (turn.NewConversation)
+            {
+                session = session with { History = new ChatHistory(Instructions) };
+                AnsiConsole.MarkupLine("[grey]a new conversation: only the instructions before this question[/]");
+            }
+
             var requestsBefore = stage?.RequestCount ?? 0;
             var turnStart = DateTimeOffset.UtcNow;
-            if (!await TurnAsync(session, turn.Prompt, turn.Streaming, turn.Request, cancellationToken))
+            var (answered, metadata) = await TurnAsync(session, turn.Prompt, turn.Streaming, turn.Request, cancellationToken);
+            if (!answered)
             {
                 failures++;
             }
-            else if (stage is not null && turn.ExpectedAnswer is { } expected && !CheckAnswer(history[^1].Content, expected(stage.Simulator)))
+            else if (stage is not null && turn.ExpectedAnswer is { } expected && !CheckAnswer(session.History[^1].Content, expected(stage.Simulator)))
+            {
+                failures++;
+            }
+
+            if (answered && turn.ExpectedSource is { } source && !CheckSource(source, metadata, stage is null ? null : stage.RequestCount - requestsBefore))
             {
                 failures++;
             }
@@ -113,17 +131,58 @@ internal static class AgentApp
         return failures == 0 ? 0 : 1;
     }
 
-    /// <summary>Checks that the user read the whole answer once: no span repeated or lost where a stream was continued.</summary>
+    /// <summary>Checks that the user read the whole expected answer once: no span repeated or lost where a stream was continued or replayed.</summary>
     private static bool CheckAnswer(string? answer, string expected)
     {
         if (answer == expected)
         {
-            AnsiConsole.MarkupLine($"[green]✓ the joined text is the whole answer, once ({expected.Split(' ').Length} words, nothing repeated or lost at the seam)[/]");
+            AnsiConsole.MarkupLine($"[green]✓ the text read is the whole expected answer, once ({expected.Split(' ').Length} words, nothing repeated or lost)[/]");
             return true;
         }
 
         AnsiConsole.MarkupLine($"[red]✗ the joined text is not the whole answer[/]\n  expected: {Markup.Escape(expected)}\n  read:     {Markup.Escape(answer ?? string.Empty)}");
         return false;
+    }
+
+    /// <summary>
+    /// Checks who answered: the provider named, or the response cache (its hit metadata naming the provider that first
+    /// produced the answer) with no request reaching any provider, as the simulator's log shows offline.
+    /// </summary>
+    private static bool CheckSource(AnswerSource expected, IReadOnlyDictionary<string, object?>? metadata, int? providerRequests)
+    {
+        var provider = metadata?.TryGetValue(FallbackMetadataKeys.Provider, out var p) == true ? p as string : null;
+        var hit = metadata?.TryGetValue(CacheMetadataKeys.Hit, out var h) == true ? h as string : null;
+        var problems = new List<string>();
+        if (expected.Provider is not null && provider != expected.Provider)
+        {
+            problems.Add($"{(expected.FromCache ? "originally answered" : "answered")} by {provider ?? "?"}, not {expected.Provider}");
+        }
+
+        if (expected.FromCache && hit is null)
+        {
+            problems.Add("not served from the cache");
+        }
+        else if (!expected.FromCache && hit is not null)
+        {
+            problems.Add($"served from the cache ({hit}) instead of a provider");
+        }
+
+        if (expected.FromCache && providerRequests is > 0)
+        {
+            problems.Add($"the providers received {providerRequests} request(s)");
+        }
+
+        if (problems.Count > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]✗ {Markup.Escape(string.Join("; ", problems))}[/]");
+            return false;
+        }
+
+        var requests = providerRequests is { } n ? $"; the simulator received {n} request(s)" : string.Empty;
+        AnsiConsole.MarkupLine(expected.FromCache
+            ? $"[green]✓ served from the cache, originally by {Markup.Escape(provider ?? "?")}: no provider was called{Markup.Escape(requests)}[/]"
+            : $"[green]✓ answered by {Markup.Escape(provider ?? "?")}, not from the cache{Markup.Escape(requests)}[/]");
+        return true;
     }
 
     /// <summary>Waits, visibly, until the moment the pause reads from the providers' health.</summary>
@@ -146,8 +205,10 @@ internal static class AgentApp
     private static async Task<int> ChatAsync(AgentSession session, OfflineStage? stage, ProviderHealthMonitor monitor, CancellationToken cancellationToken)
     {
         AnsiConsole.MarkupLine("Type a message; [grey]/stream[/] toggles streaming" + (stage is null ? string.Empty : ", [grey]/outage[/] toggles a 503 outage on the primary") +
-            ", [grey]/budget 0.0005[/] sets a per-call budget in USD ([grey]/budget off[/] lifts it), [grey]/health[/] shows the providers' health, [grey]/spend[/] the spend ledger, [grey]/quit[/] ends.");
+            ", [grey]/budget 0.0005[/] sets a per-call budget in USD ([grey]/budget off[/] lifts it), [grey]/deterministic[/] toggles temperature 0 (the response cache serves" +
+            " repeated and paraphrased questions), [grey]/new[/] starts a new conversation, [grey]/health[/] shows the providers' health, [grey]/spend[/] the spend ledger, [grey]/quit[/] ends.");
         var streaming = true;
+        var deterministic = false;
         decimal? budget = null;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -169,6 +230,14 @@ internal static class AgentApp
                     continue;
                 case "/outage" when stage is not null:
                     AnsiConsole.MarkupLine($"primary outage {(stage.ToggleOutage() ? "on" : "off")}");
+                    continue;
+                case "/deterministic":
+                    deterministic = !deterministic;
+                    AnsiConsole.MarkupLine(deterministic ? "temperature 0: repeated questions are served from the cache" : "provider default temperature: the cache is bypassed");
+                    continue;
+                case "/new":
+                    session = session with { History = new ChatHistory(Instructions) };
+                    AnsiConsole.MarkupLine("a new conversation");
                     continue;
                 case "/health":
                     monitor.PrintTable();
@@ -195,7 +264,17 @@ internal static class AgentApp
             }
 
             var turnStart = DateTimeOffset.UtcNow;
-            var request = budget is { } limit ? new Dictionary<string, object> { [FallbackMetadataKeys.MaxCostUsd] = limit } : null;
+            var request = new Dictionary<string, object>();
+            if (budget is { } limit)
+            {
+                request[FallbackMetadataKeys.MaxCostUsd] = limit;
+            }
+
+            if (deterministic)
+            {
+                request["temperature"] = 0;
+            }
+
             await TurnAsync(session, line, streaming, request, cancellationToken);
             monitor.ReportTransitions(turnStart);
             AnsiConsole.WriteLine();
@@ -219,7 +298,7 @@ internal static class AgentApp
         return new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto(), ExtensionData = extensionData };
     }
 
-    private static async Task<bool> TurnAsync(
+    private static async Task<(bool Answered, IReadOnlyDictionary<string, object?>? Metadata)> TurnAsync(
         AgentSession session, string prompt, bool streaming, IReadOnlyDictionary<string, object>? request, CancellationToken cancellationToken)
     {
         var (chat, kernel, history, filter, plugin, spend) = session;
@@ -274,18 +353,18 @@ internal static class AgentApp
         catch (FallbackExhaustedException exhausted)
         {
             AnsiConsole.MarkupLine($"[red]Every provider failed:[/] {Markup.Escape(exhausted.Message)}");
-            return false;
+            return (false, null);
         }
         catch (BudgetExceededException refused)
         {
             // Refused before any request (BeforeDispatch): the user's message stays unanswered in the history.
             SpendMonitor.ReportRefusal(refused);
-            return false;
+            return (false, null);
         }
 
         clock.Stop();
         Report(session, firstNew, finalMetadata, filter.Calls.Skip(callsBefore).ToList(), plugin.Runs - runsBefore, clock.Elapsed, firstToken);
-        return true;
+        return (true, finalMetadata);
     }
 
     private static void Report(
@@ -327,11 +406,23 @@ internal static class AgentApp
             }
         }
 
-        AnsiConsole.Write(table);
+        if (table.Rows.Count > 0)
+        {
+            AnsiConsole.Write(table);
+        }
+
         var provider = finalMetadata?.TryGetValue(FallbackMetadataKeys.Provider, out var p) == true ? p as string : "?";
         var tokens = Tokens(finalMetadata);
         var latency = $"{elapsed.TotalMilliseconds:0} ms" + (firstToken is { } ttft ? $", first token after {ttft.TotalMilliseconds:0} ms" : string.Empty);
-        AnsiConsole.MarkupLine($"answered by [bold]{Markup.Escape(provider ?? "?")}[/] · {latency} · tokens {Markup.Escape(tokens)}");
+        if (finalMetadata?.TryGetValue(CacheMetadataKeys.Hit, out var hit) == true && hit is string layer)
+        {
+            AnsiConsole.MarkupLine($"[bold]served from the cache[/] ({Markup.Escape(CacheDetail(layer, finalMetadata))}), originally by [bold]{Markup.Escape(provider ?? "?")}[/] · {latency} · no provider called");
+        }
+        else
+        {
+            AnsiConsole.MarkupLine($"answered by [bold]{Markup.Escape(provider ?? "?")}[/] · {latency} · tokens {Markup.Escape(tokens)}");
+        }
+
         session.Spend.ReportTurn(roundTrips);
         foreach (var call in calls)
         {
@@ -342,6 +433,25 @@ internal static class AgentApp
         {
             AnsiConsole.MarkupLine($"  tools ran {toolRuns} time(s) for {calls.Count} call(s)");
         }
+    }
+
+    /// <summary>Which cache layer served the answer, how similar the question was, and when and from which model the answer first came.</summary>
+    private static string CacheDetail(string layer, IReadOnlyDictionary<string, object?> metadata)
+    {
+        var detail = layer == CacheMetadataKeys.SemanticHit && metadata.TryGetValue(CacheMetadataKeys.Similarity, out var s) && s is float similarity
+            ? $"semantic layer, similarity {similarity.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}"
+            : $"{layer} layer";
+        if (metadata.TryGetValue(FallbackMetadataKeys.Model, out var m) && m is string model)
+        {
+            detail += $", {model}";
+        }
+
+        if (metadata.TryGetValue(CacheMetadataKeys.CachedAt, out var at) && at is DateTimeOffset cachedAt)
+        {
+            detail += $", cached {(DateTimeOffset.UtcNow - cachedAt).TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} s ago";
+        }
+
+        return detail;
     }
 
     private static string Tokens(IReadOnlyDictionary<string, object?>? metadata)

@@ -13,11 +13,14 @@ var root = new RootCommand(
     Offline (the default without API keys) it starts the provider simulator on 127.0.0.1, stages an outage
     (the primary is rate limited, the backup answers 503 in the middle of a tool loop, then stalls before its
     first token; then the primary fails three times in a row, its circuit breaker opens, it is skipped, and after
-    a 2 s break one probe closes it; a per-call budget sends a short question to the cheap model; last, the primary's
-    stream breaks mid-answer and the backup continues it, the seam shown) and shows, per
+    a 2 s break one probe closes it; a per-call budget sends a short question to the cheap model; the primary's
+    stream breaks mid-answer and the backup continues it, the seam shown; last, the primary answers a deterministic
+    question, goes down, and the same question in other words is served from the response cache, originally by the
+    primary, with no provider called) and shows, per
     turn, which provider answered, every attempt with its reason, latency and tokens, the cost estimated before
     dispatch and the actual cost, the running spend, the breaker transitions and a provider-health table; at the end,
-    the spend ledger. In --chat, /health prints the table, /spend the ledger, /budget 0.0005 sets a per-call budget.
+    the spend ledger. In --chat, /health prints the table, /spend the ledger, /budget 0.0005 sets a per-call budget,
+    /deterministic toggles temperature 0 (so the cache serves repeated questions) and /new starts a new conversation.
 
     With API keys in the environment it uses real providers, in this order:
       OPENAI_API_KEY      OpenAI       (SKFALLBACK_OPENAI_MODEL, default gpt-4o-mini-2024-07-18)

@@ -6,7 +6,8 @@ namespace ConsoleAgent;
 
 /// <summary>
 /// The scripted conversation: a healthy turn, a visible outage, the primary's circuit breaker opening and closing, then
-/// a per-call budget sending a short question to the cheap model, and a stream broken mid-answer that the backup continues.
+/// a per-call budget sending a short question to the cheap model, a stream broken mid-answer that the backup continues,
+/// and last an answer of the primary served from the response cache, in other words, while the primary is down.
 /// </summary>
 internal static class ScriptedTurns
 {
@@ -21,6 +22,14 @@ internal static class ScriptedTurns
 
     /// <summary>Past the commit point (8 updates), so the user has already read these words when the stream breaks.</summary>
     private const int CoastWalkCut = 14;
+
+    /// <summary>The question the cache turns ask, and its paraphrase (MiniLM cosine 0.97, above the 0.85 default threshold).</summary>
+    private const string TramQuestion = "Which tram goes up to the castle in Lisbon?";
+
+    private const string TramParaphrase = "What tram takes you up to the castle in Lisbon?";
+
+    /// <summary>Temperature 0: a deterministic request, the kind the response cache serves (others bypass it).</summary>
+    private static readonly Dictionary<string, object> Deterministic = new() { ["temperature"] = 0 };
 
     public static IReadOnlyList<ScriptedTurn> Offline { get; } =
     [
@@ -47,6 +56,14 @@ internal static class ScriptedTurns
             Request: new Dictionary<string, object> { [FallbackMetadataKeys.MaxCostUsd] = CheapCallBudgetUsd, ["max_tokens"] = 120 }),
         new($"10 · streaming: the primary's connection drops after {CoastWalkCut} words, past the commit point; the backup continues the answer (assistant prefill)", CoastWalkPrompt, Streaming: true,
             StageCoastWalkCut, ExpectedAnswer: sim => sim.ExpectedReply(OfflineStage.PrimaryModel, CoastWalkPrompt)),
+        new("11 · a new conversation asks a deterministic question (temperature 0): the primary answers, the response cache keeps the answer", TramQuestion, Streaming: false,
+            Request: Deterministic, NewConversation: true, ExpectedSource: new AnswerSource("openai", FromCache: false)),
+        new("12 · the primary is down (503); another new conversation asks the same in other words: the cache replays the primary's answer as a stream, no provider is called", TramParaphrase, Streaming: true,
+            sim => sim.Model(OfflineStage.PrimaryModel).Always(SimulatedBehavior.ServerError(503)),
+            Request: Deterministic, NewConversation: true, ExpectedSource: new AnswerSource("openai", FromCache: true),
+            ExpectedAnswer: sim => sim.ExpectedReply(OfflineStage.PrimaryModel, TramQuestion)),
+        new("13 · the primary is still down: a question the cache has not seen goes to the backup", "Is the castle worth the queue?", Streaming: false,
+            ExpectedSource: new AnswerSource("anthropic", FromCache: false)),
     ];
 
     public static IReadOnlyList<ScriptedTurn> Live { get; } =
@@ -55,6 +72,10 @@ internal static class ScriptedTurns
         new("2 · a plain answer", "Suggest a day trip from Lisbon.", Streaming: false),
         new("3 · another tool call", "How much is 100 EUR in USD?", Streaming: false),
         new("4 · streaming", "Write two lines about the sea.", Streaming: true),
+        new("5 · a new conversation, a deterministic question (temperature 0): the response cache keeps the answer", TramQuestion, Streaming: false,
+            Request: Deterministic, NewConversation: true, ExpectedSource: new AnswerSource(null, FromCache: false)),
+        new("6 · another new conversation asks the same in other words: served from the cache, no provider called", TramParaphrase, Streaming: true,
+            Request: Deterministic, NewConversation: true, ExpectedSource: new AnswerSource(null, FromCache: true)),
     ];
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SkFallback;
+using SkFallback.Caching;
 using SkFallback.Cost;
 using SkFallback.Routing;
 using Spectre.Console;
@@ -37,9 +38,18 @@ internal sealed class SpendMonitor
     {
         decimal? estimated = null;
         decimal? actual = null;
+        decimal? saved = null;
         var unpriced = new List<string>();
         foreach (var metadata in roundTrips)
         {
+            // A round trip served from the response cache cost nothing; what the original call cost is what it saved.
+            if (metadata.ContainsKey(CacheMetadataKeys.Hit))
+            {
+                saved = (saved ?? 0m) + (Read(metadata, CacheMetadataKeys.SavedCostUsd) ?? 0m);
+                actual ??= 0m;
+                continue;
+            }
+
             if (Read(metadata, FallbackMetadataKeys.EstimatedCostUsd) is { } estimate)
             {
                 estimated = (estimated ?? 0m) + estimate;
@@ -58,6 +68,11 @@ internal sealed class SpendMonitor
         var now = Totals();
         var trips = roundTrips.Count > 1 ? $" [grey]({roundTrips.Count} model round trips)[/]" : string.Empty;
         var line = $"cost: estimated [bold]{Usd(estimated)}[/] · actual [bold]{Usd(actual)}[/]{trips}";
+        if (saved is { } fromCache)
+        {
+            line += $" · saved [bold]{Usd(fromCache)}[/] [grey](served from the cache)[/]";
+        }
+
         if (unpriced.Count > 0)
         {
             line += $" [grey](no catalog price for {Markup.Escape(string.Join(", ", unpriced.Distinct()))})[/]";
