@@ -177,6 +177,24 @@ public sealed class CacheTests
         Assert.Equal(Chains.ModelA, chat.Attributes[Microsoft.SemanticKernel.Services.AIServiceExtensions.ModelIdKey]);
     }
 
+    [Fact]
+    public async Task Dispose_ContainerWithCache_DisposesTheCacheAndTheChainWithoutError()
+    {
+        await using var simulator = await ProviderSimulator.StartAsync(cancellationToken: Token);
+        var services = new ServiceCollection();
+        services.AddFallbackChatCompletion(o => o.Add(Chains.Provider(simulator, "A", WireFormat.OpenAI, Chains.ModelA)), useCache: true);
+        var provider = services.BuildServiceProvider();
+        var chat = provider.GetRequiredService<IChatCompletionService>();
+        await chat.GetChatMessageContentAsync(Chains.Ask(Question), Deterministic(), cancellationToken: Token);
+        var cache = provider.GetRequiredService<SemanticCacheChatClient>();
+        Assert.Equal(1, await cache.Store.CountAsync(Token));
+
+        // The cache disposes the chain below it and the container disposes the chain too: that must be harmless.
+        await provider.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await cache.Store.CountAsync(Token));
+    }
+
     public static TheoryData<string, string?, string> InvalidCacheSections => new()
     {
         { """{ "SkFallback": { "Providers": [ {P0} ], "Cache": { "SimilarityThreshold": 0.2 } } }""", null, "SkFallback:Cache:SimilarityThreshold must be between 0.5 and 1 (was 0.2)" },
