@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using SkFallback.Diagnostics;
 using SkFallback.Routing;
+using SkFallback.Streaming;
 
 namespace SkFallback;
 
@@ -44,17 +45,37 @@ public sealed partial class FallbackChatClient
         return settings.Delay;
     }
 
-    /// <summary>One racer: its provider, its own call state, its attempt, and whether it was started as a hedge.</summary>
-    private sealed class Racer
+    /// <summary>A racer's cost is known: a primary's earns the hedge budget its share; a hedge's settles what it held.</summary>
+    private void Settle(Racer racer, decimal costUsd)
     {
-        public Racer(ChainProvider provider, bool probe, FallbackCall call, bool hedge, decimal? held)
+        if (racer.Hedge)
+        {
+            _hedgeBudget.SettleHedge(racer.Held, costUsd);
+        }
+        else
+        {
+            _hedgeBudget.OnPrimaryCost(costUsd);
+        }
+    }
+
+    /// <summary>
+    /// One racer: its provider, its own call state (forked from the call, cancelled by its own token, which the
+    /// caller's cancels too), and whether it was started as a hedge.
+    /// </summary>
+    private sealed class Racer : IDisposable
+    {
+        private readonly CancellationTokenSource _token;
+        private bool _settled;
+
+        public Racer(ChainProvider provider, bool probe, FallbackCall parent, bool hedge, decimal? held)
         {
             Provider = provider;
             Probe = probe;
-            Call = call;
             Hedge = hedge;
             Held = held;
-            SpentAtFork = call.Spent;
+            _token = CancellationTokenSource.CreateLinkedTokenSource(parent.CallerToken);
+            Call = parent.Fork(_token.Token);
+            SpentAtFork = Call.Spent;
         }
 
         public ChainProvider Provider { get; }
@@ -65,156 +86,219 @@ public sealed partial class FallbackChatClient
 
         public bool Hedge { get; }
 
-        /// <summary>Gets the upper-bound cost a hedge holds against the hedge budget.</summary>
+        /// <summary>Gets the upper-bound cost a hedge holds against the hedge budget (under a cost cap).</summary>
         public decimal? Held { get; }
 
         public decimal SpentAtFork { get; }
 
         public long Start { get; set; }
 
-        public Task<SendOutcome> Task { get; set; } = null!;
+        /// <summary>Gets or sets the racer's work: it completes when the racer has an outcome.</summary>
+        public Task Task { get; set; } = Task.CompletedTask;
 
-        /// <summary>Gets or sets a value indicating whether the coordinator has taken the racer's outcome.</summary>
+        /// <summary>Gets or sets a value indicating whether the race has taken the racer's outcome.</summary>
         public bool Ended { get; set; }
 
+        /// <summary>Gets or sets a value indicating whether the chain's deadline had passed when the racer was to start.</summary>
+        public bool Expired { get; set; }
+
+        /// <summary>Gets or sets a non-streaming racer's outcome.</summary>
+        public SendOutcome Outcome { get; set; }
+
+        /// <summary>Gets or sets a streaming racer's attempt.</summary>
+        public StreamAttempt? Stream { get; set; }
+
         public string Role => Hedge ? "hedge" : "primary";
+
+        public void Cancel() => _token.Cancel();
+
+        /// <summary>The call takes over the winning stream: the racer's usage, reservation and charge state move to it.</summary>
+        public void Adopt(FallbackCall call)
+        {
+            call.TakeAttempt(Call);
+            Stream!.Call = call;
+        }
+
+        /// <summary>Settles the racer's cost against the hedge budget, once.</summary>
+        public void Settle(FallbackChatClient owner, decimal costUsd)
+        {
+            if (!_settled)
+            {
+                _settled = true;
+                owner.Settle(this, costUsd);
+            }
+        }
+
+        public void Dispose() => _token.Dispose();
     }
 
     /// <summary>
-    /// A non-streaming race: starts the primary (and, in parallel mode, the next candidates at once; in hedged mode,
-    /// each next one after the hedge delay), returns the first good answer, and cancels the rest. When every racer
-    /// failed it returns <see langword="null"/> and the chain goes on from <see cref="Walk"/>.
+    /// A race: starts the primary (and, in parallel mode, the next candidates at once; in hedged mode, each next one
+    /// after the hedge delay) and ends when one wins, with the others cancelled and left to be charged when they
+    /// stop; or when every racer failed, and the chain goes on from <see cref="Walk"/>.
     /// </summary>
-    private sealed class ResponseRace
+    private abstract class Race
     {
-        private readonly FallbackChatClient _owner;
-        private readonly FallbackCall _call;
-        private readonly IEnumerable<ChatMessage> _messages;
-        private readonly ChatOptions? _options;
         private readonly HedgingMode _mode;
-        private readonly Activity? _activity;
-        private readonly List<Racer> _racers = new(2);
-        private readonly CancellationTokenSource _race;
+        private readonly bool _streaming;
 
-        public ResponseRace(FallbackChatClient owner, FallbackCall call, ChainWalk walk, IEnumerable<ChatMessage> messages, ChatOptions? options, HedgingMode mode, Activity? activity)
+        protected Race(FallbackChatClient owner, FallbackCall call, ChainWalk walk, IEnumerable<ChatMessage> messages, ChatOptions? options, HedgingMode mode, Activity? activity, bool streaming)
         {
-            _owner = owner;
-            _call = call;
+            Owner = owner;
+            Call = call;
             Walk = walk;
-            _messages = messages;
-            _options = options;
+            Messages = messages;
+            Options = options;
             _mode = mode;
-            _activity = activity;
-            _race = CancellationTokenSource.CreateLinkedTokenSource(call.CallerToken);
+            Activity = activity;
+            _streaming = streaming;
         }
 
         /// <summary>The rest of the chain, past the candidates the race took.</summary>
         public ChainWalk Walk;
 
-        public async Task<ChatResponse?> RunAsync()
+        protected FallbackChatClient Owner { get; }
+
+        protected FallbackCall Call { get; }
+
+        protected IEnumerable<ChatMessage> Messages { get; }
+
+        protected ChatOptions? Options { get; }
+
+        protected Activity? Activity { get; }
+
+        protected List<Racer> Racers { get; } = new(2);
+
+        /// <summary>Runs the race: the winner (the others cancelled), or <see langword="null"/> when every racer failed.</summary>
+        public async Task<Racer?> RunAsync()
         {
-            var owner = _owner;
+            var owner = Owner;
             var settings = owner._routing.Hedging;
             owner._hedgeBudget.OnCall();
             if (!TryStart(hedge: false))
             {
-                Release();
                 return null;
             }
 
             var hedgesLeft = settings.MaxAttempts - 1;
-            while (_mode == HedgingMode.Parallel && hedgesLeft > 0 && TryStart(hedge: true))
-            {
-                hedgesLeft--;
-            }
-
             if (_mode == HedgingMode.Parallel)
             {
+                while (hedgesLeft > 0 && TryStart(hedge: true))
+                {
+                    hedgesLeft--;
+                }
+
                 hedgesLeft = 0;
             }
 
+            using var timerSource = hedgesLeft > 0 ? new CancellationTokenSource() : null;
             Task? timer = null;
             var waiting = new List<Task>(settings.MaxAttempts + 1);
-            while (true)
+            try
             {
-                waiting.Clear();
-                foreach (var racer in _racers)
+                while (true)
                 {
-                    if (!racer.Ended)
+                    waiting.Clear();
+                    foreach (var racer in Racers)
                     {
-                        waiting.Add(racer.Task);
+                        if (!racer.Ended)
+                        {
+                            waiting.Add(racer.Task);
+                        }
+                    }
+
+                    if (waiting.Count == 0)
+                    {
+                        // Every racer failed: the chain goes on one candidate at a time, at once.
+                        Abandon(winner: null);
+                        return null;
+                    }
+
+                    if (timer is null && hedgesLeft > 0)
+                    {
+                        timer = Task.Delay(owner.HedgeDelay(Racers[0].Provider, _streaming), owner._timeProvider, timerSource!.Token);
+                    }
+
+                    if (timer is not null)
+                    {
+                        waiting.Add(timer);
+                    }
+
+                    var done = await Task.WhenAny(waiting).ConfigureAwait(false);
+                    if (done == timer)
+                    {
+                        timer = null;
+                        hedgesLeft = TryStart(hedge: true) ? hedgesLeft - 1 : 0;
+                        continue;
+                    }
+
+                    var finished = Racers.Find(r => r.Task == done)!;
+                    try
+                    {
+                        await finished.Task.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (Call.CallerToken.IsCancellationRequested)
+                    {
+                        // The caller left: every racer, this one included, is cancelled and charged when it stops.
+                        Abandon(winner: null);
+                        throw;
+                    }
+
+                    finished.Ended = true;
+                    if (Won(finished))
+                    {
+                        Abandon(finished);
+                        return finished;
+                    }
+
+                    if (await EndAsync(finished).ConfigureAwait(false) is not { } failure)
+                    {
+                        Abandon(winner: null);
+                        throw owner.Exhausted(Call, Activity, deadline: true);
+                    }
+
+                    var decision = await owner.DecideAsync(finished.Call, finished.Provider, null, 0, AttemptOf(finished), failure).ConfigureAwait(false);
+                    finished.Settle(owner, finished.Call.Spent - finished.SpentAtFork);
+                    if (decision == Decision.Stop)
+                    {
+                        Abandon(winner: null);
+                        throw owner.StopWith(Call, Activity, failure);
                     }
                 }
-
-                if (waiting.Count == 0)
+            }
+            finally
+            {
+                if (timer is { IsCompleted: false })
                 {
-                    // Every racer failed: the chain goes on one candidate at a time, at once.
-                    Release();
-                    return null;
-                }
-
-                if (timer is null && hedgesLeft > 0)
-                {
-                    timer = Task.Delay(owner.HedgeDelay(_racers[0].Provider, streaming: false), owner._timeProvider, _race.Token);
-                }
-
-                if (timer is not null)
-                {
-                    waiting.Add(timer);
-                }
-
-                var done = await Task.WhenAny(waiting).ConfigureAwait(false);
-                if (done == timer)
-                {
-                    timer = null;
-                    hedgesLeft = TryStart(hedge: true) ? hedgesLeft - 1 : 0;
-                    continue;
-                }
-
-                var finished = _racers.Find(r => r.Task == done)!;
-                finished.Ended = true;
-                SendOutcome outcome;
-                try
-                {
-                    outcome = await finished.Task.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (_call.CallerToken.IsCancellationRequested)
-                {
-                    Abandon();
-                    throw;
-                }
-
-                if (outcome.Response is { } response)
-                {
-                    return Win(finished, outcome, response);
-                }
-
-                if (outcome.Expired)
-                {
-                    Abandon();
-                    throw owner.Exhausted(_call, _activity, deadline: true);
-                }
-
-                var decision = await owner.DecideAsync(finished.Call, finished.Provider, null, 0, outcome.Attempt, outcome.Failure).ConfigureAwait(false);
-                owner.SettleRacer(finished);
-                if (decision == Decision.Stop)
-                {
-                    Abandon();
-                    throw owner.StopWith(_call, _activity, outcome.Failure);
+                    await timerSource!.CancelAsync().ConfigureAwait(false);
                 }
             }
         }
 
+        /// <summary>Starts the racer's work (sets <see cref="Racer.Task"/>).</summary>
+        protected abstract void Start(Racer racer);
+
+        /// <summary>Whether a racer whose work completed won.</summary>
+        protected abstract bool Won(Racer racer);
+
+        /// <summary>Ends a racer that failed: its failure, or <see langword="null"/> when it could not start for the deadline.</summary>
+        protected abstract ValueTask<FailureClassification?> EndAsync(Racer racer);
+
+        protected abstract AttemptScope AttemptOf(Racer racer);
+
+        /// <summary>Waits for a cancelled racer to stop, ends its attempt, charges what it used and settles it.</summary>
+        protected abstract Task CollectAsync(Racer racer);
+
         /// <summary>Takes the next candidate from the walk and starts it; a hedge must first fit the hedge budget.</summary>
         private bool TryStart(bool hedge)
         {
-            var owner = _owner;
+            var owner = Owner;
             while (Walk.TryNext(out var provider, out var probe))
             {
                 decimal? held = null;
                 if (hedge)
                 {
-                    held = _call.Routing?.UpperBoundUsd(provider.Candidate, owner._budget.ReserveMargin);
+                    held = Call.Routing?.UpperBoundUsd(provider.Candidate, owner._budget.ReserveMargin);
                     if (owner._hedgeBudget.TryTake(held) is { } reason)
                     {
                         // Not lost: the chain tries it in turn if the race fails.
@@ -230,166 +314,209 @@ public sealed partial class FallbackChatClient
                     }
                 }
 
-                var racer = new Racer(provider, probe, _call.Fork(_race.Token), hedge, held);
+                var racer = new Racer(provider, probe, Call, hedge, held);
                 if (!owner.Reserve(racer.Call, provider))
                 {
                     // The tenant's budget cannot hold it: recorded as skipped, and the next candidate is asked.
-                    _call.Attempts.AddRange(racer.Call.Attempts);
-                    if (hedge)
-                    {
-                        owner._hedgeBudget.SettleHedge(held, 0m);
-                    }
-
+                    Call.Attempts.AddRange(racer.Call.Attempts);
+                    racer.Settle(owner, 0m);
+                    racer.Dispose();
                     continue;
                 }
 
-                if (hedge && _racers.Count > 0)
+                if (hedge && Racers.Count > 0)
                 {
-                    var primary = _racers[0];
+                    var primary = Racers[0];
                     Log.Hedging(owner._logger, primary.Provider.Name, owner._timeProvider.GetElapsedTime(primary.Start).TotalMilliseconds, provider.Name);
                 }
 
                 racer.Start = owner._timeProvider.GetTimestamp();
-                racer.Task = owner.SendAsync(racer.Call, provider, probe, _messages, OptionsFor(_options, provider)).AsTask();
-                _racers.Add(racer);
+                Start(racer);
+                Racers.Add(racer);
                 return true;
             }
 
             return false;
         }
 
-        private bool AnyRunning()
+        /// <summary>
+        /// Ends the race: cancels the racers still running and records them as cancelled (they are charged when they
+        /// stop), and joins the records of those that ended into the call, in the order they started. The winner's
+        /// own record comes last, when its answer is complete.
+        /// </summary>
+        private void Abandon(Racer? winner)
         {
-            foreach (var racer in _racers)
+            foreach (var racer in Racers)
             {
-                if (!racer.Ended)
+                if (racer == winner)
                 {
-                    return true;
+                    FallbackTelemetry.RecordRacer(racer.Provider.Name, racer.Role, won: true);
+                    continue;
                 }
+
+                FallbackTelemetry.RecordRacer(racer.Provider.Name, racer.Role, won: false);
+                if (racer.Ended)
+                {
+                    Call.Join(racer.Call, racer.SpentAtFork, winner: false);
+                    racer.Dispose();
+                    continue;
+                }
+
+                racer.Cancel();
+                var elapsed = Owner._timeProvider.GetElapsedTime(racer.Start);
+                var reason = winner is null ? "cancelled: the race ended" : $"lost the race to {winner.Provider.Name}; cancelled";
+                Call.Attempts.Add(new(racer.Provider.Name, racer.Provider.Model, FailureKind.Cancelled, null, elapsed, Detail: reason));
+                _ = CollectAsync(racer);
             }
 
-            return false;
+            if (winner is not null)
+            {
+                Log.RaceWon(Owner._logger, winner.Provider.Name, Racers.Count);
+            }
+
+            Racers.Clear();
+        }
+    }
+
+    /// <summary>A non-streaming race: the first good answer wins.</summary>
+    private sealed class ResponseRace : Race
+    {
+        public ResponseRace(FallbackChatClient owner, FallbackCall call, ChainWalk walk, IEnumerable<ChatMessage> messages, ChatOptions? options, HedgingMode mode, Activity? activity)
+            : base(owner, call, walk, messages, options, mode, activity, streaming: false)
+        {
         }
 
-        private ChatResponse Win(Racer winner, SendOutcome outcome, ChatResponse response)
+        /// <summary>Runs the race: the winner's answer, charged and annotated, or <see langword="null"/> when every racer failed.</summary>
+        public async Task<ChatResponse?> AnswerAsync()
         {
-            var owner = _owner;
-            var call = winner.Call;
-            owner.Succeed(call, winner.Provider, 0, outcome.Attempt, _activity);
-            owner.Charge(call, winner.Provider, FailureKind.None, 200, call.Routing is not null && response.Usage is null ? Cost.TokenEstimator.CountText(winner.Provider.Candidate.Family, response.Text) : 0);
-            owner.SettleRacer(winner);
-            Log.RaceWon(owner._logger, winner.Provider.Name, _racers.Count);
-            Abandon(winner);
-            Annotate(response, winner.Provider, _call);
-            if (_call.Routing is not null || _call.LastCost is not null)
+            if (await RunAsync().ConfigureAwait(false) is not { } winner)
             {
-                AnnotateCost(response.AdditionalProperties!, _call, winner.Provider);
+                return null;
+            }
+
+            var owner = Owner;
+            var response = winner.Outcome.Response!;
+            var racerCall = winner.Call;
+            owner.Succeed(racerCall, winner.Provider, 0, winner.Outcome.Attempt, Activity);
+            owner.Charge(racerCall, winner.Provider, FailureKind.None, 200, racerCall.Routing is not null && response.Usage is null ? Cost.TokenEstimator.CountText(winner.Provider.Candidate.Family, response.Text) : 0);
+            winner.Settle(owner, racerCall.Spent - winner.SpentAtFork);
+            Call.Join(racerCall, winner.SpentAtFork, winner: true);
+            winner.Dispose();
+            Annotate(response, winner.Provider, Call);
+            if (Call.Routing is not null || Call.LastCost is not null)
+            {
+                AnnotateCost(response.AdditionalProperties!, Call, winner.Provider);
             }
 
             return response;
         }
 
-        /// <summary>
-        /// Ends the race: cancels the racers still running and records them as cancelled, joins every racer's record
-        /// into the call in the order they started, and leaves the losers to be charged when they stop.
-        /// </summary>
-        private void Abandon(Racer? winner = null)
+        protected override void Start(Racer racer) => racer.Task = SendAsync(racer);
+
+        protected override bool Won(Racer racer) => racer.Outcome.Response is not null;
+
+        protected override ValueTask<FailureClassification?> EndAsync(Racer racer) =>
+            ValueTask.FromResult<FailureClassification?>(racer.Outcome.Expired ? null : racer.Outcome.Failure);
+
+        protected override AttemptScope AttemptOf(Racer racer) => racer.Outcome.Attempt;
+
+        protected override async Task CollectAsync(Racer racer)
         {
-            List<Task>? losers = null;
-            foreach (var racer in _racers)
+            var owner = Owner;
+            try
             {
-                if (racer.Ended)
+                await racer.Task.ConfigureAwait(false);
+
+                // It ended before it saw the cancellation: an answer is billed by its provider; a failure by its kind.
+                var outcome = racer.Outcome;
+                if (outcome.Response is not null)
                 {
-                    _call.Join(racer.Call, racer.SpentAtFork, racer == winner);
-                    FallbackTelemetry.RecordRacer(racer.Provider.Name, racer.Role, won: racer == winner);
-                    continue;
+                    racer.Provider.Breaker?.OnSuccess();
+                    owner.Charge(racer.Call, racer.Provider, FailureKind.Cancelled, 200, 0);
                 }
-
-                var elapsed = _owner._timeProvider.GetElapsedTime(racer.Start);
-                var reason = winner is null ? "cancelled: the race ended" : $"lost the race to {winner.Provider.Name}; cancelled";
-                _call.Attempts.Add(new(racer.Provider.Name, racer.Provider.Model, FailureKind.Cancelled, null, elapsed, Detail: reason));
-                FallbackTelemetry.RecordRacer(racer.Provider.Name, racer.Role, won: false);
-                (losers ??= []).Add(_owner.CollectLoserAsync(racer));
+                else
+                {
+                    racer.Provider.Breaker?.OnAbandoned(racer.Probe);
+                    owner.Charge(racer.Call, racer.Provider, outcome.Failure.Kind, outcome.Failure.StatusCode, 0);
+                }
             }
-
-            _racers.Clear();
-            _race.Cancel();
-            if (losers is null)
+            catch (OperationCanceledException)
             {
-                _race.Dispose();
+                // Cancelled as it should be; its attempt charged what it used.
             }
-            else
-            {
-                _ = DisposeAfterAsync(losers, _race);
-            }
+
+            racer.Settle(owner, racer.Call.Spent - racer.SpentAtFork);
+            racer.Dispose();
         }
 
-        /// <summary>Ends a race every racer of which has ended (or that started none): joins their records.</summary>
-        private void Release()
-        {
-            foreach (var racer in _racers)
-            {
-                _call.Join(racer.Call, racer.SpentAtFork, winner: false);
-                FallbackTelemetry.RecordRacer(racer.Provider.Name, racer.Role, won: false);
-            }
-
-            _racers.Clear();
-
-            // Stops a pending hedge timer; nothing else listens any more.
-            _race.Cancel();
-            _race.Dispose();
-        }
-
-        private static async Task DisposeAfterAsync(List<Task> losers, CancellationTokenSource race)
-        {
-            await Task.WhenAll(losers).ConfigureAwait(false);
-            race.Dispose();
-        }
+        private async Task SendAsync(Racer racer) =>
+            racer.Outcome = await Owner.SendAsync(racer.Call, racer.Provider, racer.Probe, Messages, OptionsFor(Options, racer.Provider)).ConfigureAwait(false);
     }
 
-    /// <summary>A racer's cost is known: a primary's earns the hedge budget its share; a hedge's settles what it held.</summary>
-    private void SettleRacer(Racer racer)
+    /// <summary>A streaming race: the first stream to commit (or to end well before it) wins; what the losers held never reaches the caller.</summary>
+    private sealed class StreamRace : Race
     {
-        var cost = racer.Call.Spent - racer.SpentAtFork;
-        if (racer.Hedge)
-        {
-            _hedgeBudget.SettleHedge(racer.Held, cost);
-        }
-        else
-        {
-            _hedgeBudget.OnPrimaryCost(cost);
-        }
-    }
+        private readonly StreamRules _rules;
 
-    /// <summary>
-    /// Waits for a cancelled racer to stop, then settles what it cost. An attempt that ended before it saw the
-    /// cancellation is charged here: an answer that came after the race was won is billed by its provider.
-    /// </summary>
-    private async Task CollectLoserAsync(Racer racer)
-    {
-        try
+        public StreamRace(FallbackChatClient owner, FallbackCall call, ChainWalk walk, IEnumerable<ChatMessage> messages, ChatOptions? options, HedgingMode mode, Activity? activity, StreamRules rules)
+            : base(owner, call, walk, messages, options, mode, activity, streaming: true)
         {
-            var outcome = await racer.Task.ConfigureAwait(false);
-            if (outcome.Response is not null)
-            {
-                racer.Provider.Breaker?.OnSuccess();
-                Charge(racer.Call, racer.Provider, FailureKind.Cancelled, 200, 0);
-            }
-            else
-            {
-                racer.Provider.Breaker?.OnAbandoned(racer.Probe);
-                Charge(racer.Call, racer.Provider, outcome.Failure.Kind, outcome.Failure.StatusCode, 0);
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException)
-        {
-            // A cancelled racer ends with its cancellation; its attempt already charged what it used.
-        }
-        catch (Exception ex)
-        {
-            Log.AttemptFailed(_logger, racer.Provider.Name, racer.Provider.Model, FailureKind.Unknown, null, _timeProvider.GetElapsedTime(racer.Start).TotalMilliseconds, _redactor.Redact(ex.Message));
+            _rules = rules;
         }
 
-        SettleRacer(racer);
+        protected override void Start(Racer racer)
+        {
+            var owner = Owner;
+            var scope = owner.BeginAttempt(racer.Call, racer.Provider, racer.Probe);
+            racer.Stream = new StreamAttempt(racer.Call, racer.Provider, racer.Probe, scope, committed: false);
+            if (scope.DeadlinePassed)
+            {
+                owner.EndAttempt(racer.Call, scope, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
+                racer.Stream = null;
+                racer.Expired = true;
+                return;
+            }
+
+            racer.Task = owner.FillAsync(racer.Stream, Messages, OptionsFor(Options, racer.Provider), _rules).AsTask();
+        }
+
+        protected override bool Won(Racer racer) => !racer.Expired && racer.Stream!.Failure is null;
+
+        protected override async ValueTask<FailureClassification?> EndAsync(Racer racer)
+        {
+            if (racer.Expired)
+            {
+                return null;
+            }
+
+            await Owner.CloseAsync(racer.Stream!, abandoned: false).ConfigureAwait(false);
+            return racer.Stream!.Failure;
+        }
+
+        protected override AttemptScope AttemptOf(Racer racer) => racer.Stream!.Attempt;
+
+        protected override async Task CollectAsync(Racer racer)
+        {
+            var owner = Owner;
+            try
+            {
+                await racer.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Cancelled as it should be.
+            }
+
+            if (racer.Stream is { } stream)
+            {
+                // What it streamed reached nobody, but the provider bills it.
+                stream.Chunks += stream.Pending.Count;
+                stream.Pending.Clear();
+                await owner.CloseAsync(stream, abandoned: true).ConfigureAwait(false);
+            }
+
+            racer.Settle(owner, racer.Call.Spent - racer.SpentAtFork);
+            racer.Dispose();
+        }
     }
 }

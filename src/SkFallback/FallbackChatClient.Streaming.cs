@@ -23,9 +23,9 @@ public sealed partial class FallbackChatClient
         using var activity = StartActivity(streaming: true);
         var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
         var detectRefusal = _fallbackOn[(int)FailureKind.Refusal];
-        var probeLength = detectRefusal ? _classifier.RefusalProbeLength : 0;
-        var bufferWhole = StreamingModeOf(options) == StreamingMode.BufferWhole;
+        var rules = new StreamRules(detectRefusal, detectRefusal ? _classifier.RefusalProbeLength : 0, StreamingModeOf(options) == StreamingMode.BufferWhole);
 
+        var hedging = HedgingOf(options);
         var preferred = PreferredIndex(options);
         Plan(call, messages, ref options);
         var walk = new ChainWalk(this, call, preferred, messages, options);
@@ -40,10 +40,32 @@ public sealed partial class FallbackChatClient
 
         // The message id of the answer's first part: continuations keep it, so the caller's joined answer is one message.
         string? answerMessageId = null;
+
+        // A race's winner: its stream is open and its first updates are held, ready to commit.
+        Racer? won = null;
         try
         {
-            while (walk.TryNext(out var provider, out var probe))
+            if (hedging != HedgingMode.None)
             {
+                var race = new StreamRace(this, call, walk, messages, options, hedging, activity, rules);
+                won = await race.RunAsync().ConfigureAwait(false);
+                walk = race.Walk;
+            }
+
+            while (true)
+            {
+                ChainProvider provider;
+                bool probe;
+                if (won is not null)
+                {
+                    provider = won.Provider;
+                    probe = won.Probe;
+                }
+                else if (!walk.TryNext(out provider, out probe))
+                {
+                    break;
+                }
+
                 // After commit, the next provider continues the answer instead of starting it again.
                 var sendMessages = messages;
                 var sendOptions = options;
@@ -60,219 +82,174 @@ public sealed partial class FallbackChatClient
                 var providerOptions = OptionsFor(sendOptions, provider);
                 for (var retry = 0; ; retry++)
                 {
-                    if (!Reserve(call, provider))
+                    StreamAttempt s;
+                    var spentBefore = call.Spent;
+                    var racer = won;
+                    won = null;
+                    if (racer is not null)
                     {
-                        break;
+                        s = racer.Stream!;
+                        racer.Adopt(call);
+                    }
+                    else
+                    {
+                        if (!Reserve(call, provider))
+                        {
+                            break;
+                        }
+
+                        var scope = BeginAttempt(call, provider, probe);
+                        if (scope.DeadlinePassed)
+                        {
+                            EndAttempt(call, scope, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
+                            throw outputCommitted ? StopWith(call, activity, new(FailureKind.DeadlineExceeded, null, null, "deadline"), outputCommitted: true) : Exhausted(call, activity, deadline: true);
+                        }
+
+                        s = new StreamAttempt(call, provider, probe, scope, committed: outputCommitted);
                     }
 
-                    var attempt = BeginAttempt(call, provider, probe);
-                    if (attempt.DeadlinePassed)
-                    {
-                        EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
-                        throw outputCommitted ? StopWith(call, activity, new(FailureKind.DeadlineExceeded, null, null, "deadline"), outputCommitted: true) : Exhausted(call, activity, deadline: true);
-                    }
-
-                    var armed = false;
                     var succeeded = false;
                     var partStart = delivered.Count;
-                    long chunks = 0;
-                    IAsyncEnumerator<ChatResponseUpdate>? stream = null;
-                    var committed = outputCommitted;
 
                     // A continuation's first update with text says which provider wrote from there on.
                     var annotateNext = outputCommitted;
-                    var contentSeen = false;
-                    var finished = false;
-                    var firstContentAt = 0L;
-                    StreamStallDetector? stall = null;
-                    StreamCommitBuffer pending = default;
-                    FailureClassification? failure = null;
                     try
                     {
-                        stream = provider.Client.GetStreamingResponseAsync(sendMessages, providerOptions, attempt.Source.Token).GetAsyncEnumerator(attempt.Source.Token);
-                        while (true)
+                        if (racer is null)
                         {
+                            await FillAsync(s, sendMessages, providerOptions, rules).ConfigureAwait(false);
+                        }
+
+                        if (s.Failure is null && s.Ready)
+                        {
+                            s.Committed = true;
+                            outputCommitted = true;
+                            AnnotateFirst(s.Pending.First, provider);
+                            s.Chunks += s.Pending.Count;
+                            for (var i = 0; i < s.Pending.Count; i++)
+                            {
+                                if (_continueAfterCommit)
+                                {
+                                    delivered.Add(s.Pending[i]);
+                                }
+
+                                yield return s.Pending[i];
+                            }
+
+                            s.Pending.Clear();
+                        }
+
+                        var stream = s.Stream!;
+                        while (s.Failure is null && !s.Ended)
+                        {
+                            // The hot path: after commit, updates pass straight through.
                             bool more;
                             try
                             {
                                 var next = stream.MoveNextAsync();
-
-                                // Updates that are already there need no timer; the first wait arms it.
                                 if (!next.IsCompleted)
                                 {
-                                    if (!armed)
-                                    {
-                                        Arm(call, attempt.Source, contentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), attempt.Start);
-                                        armed = true;
-                                    }
-
-                                    // Likewise the stall watch starts at the first wait after content.
-                                    if (stall is null && contentSeen && provider.StallTimeout != Timeout.InfiniteTimeSpan)
-                                    {
-                                        stall = RentStallDetector();
-                                        stall.Start(attempt.Source, provider.StallTimeout);
-                                    }
+                                    BeforeWait(s);
                                 }
 
                                 more = await next.ConfigureAwait(false);
                             }
                             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                             {
-                                failure = stall is { Tripped: true }
-                                    ? new(FailureKind.Stalled, null, null, $"no update for {stall.StallTimeout.TotalMilliseconds:0} ms")
-                                    : ClassifyException(ex, call, attempt.Source, attempt.Exchange, contentSeen);
-                                call.LastException = ex;
+                                Fail(s, ex);
                                 break;
                             }
 
                             if (!more)
                             {
+                                s.Ended = true;
+                                if (!s.Finished && provider.RequireFinishReason)
+                                {
+                                    s.Failure = new(FailureKind.TruncatedStream, 200, null, "the stream ended without a finish reason");
+                                }
+
                                 break;
                             }
 
                             var update = stream.Current;
-                            stall?.OnChunk();
-                            if (committed)
+                            s.Stall?.OnChunk();
+                            s.Chunks++;
+                            if (!s.ContentSeen)
                             {
-                                // The hot path: count, watch for the end, pass straight through.
-                                chunks++;
-                                if (!contentSeen)
+                                // A continuation's first update: from here its total timeout applies, and gaps are stalls.
+                                s.ContentSeen = true;
+                                provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(s.Attempt.Start));
+                                if (s.Armed)
                                 {
-                                    // A continuation's first update: from here its total timeout applies, and gaps are stalls.
-                                    contentSeen = true;
-                                    provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(attempt.Start));
-                                    if (armed)
-                                    {
-                                        Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
-                                    }
+                                    Arm(call, s.Attempt.Source, provider.AttemptTimeout, s.Attempt.Start);
                                 }
-
-                                if (finished || update.FinishReason is not null)
-                                {
-                                    if (update.FinishReason == ChatFinishReason.ContentFilter && detectRefusal)
-                                    {
-                                        failure = new(FailureKind.Refusal, 200, null, "the stream was stopped by a content filter");
-                                        break;
-                                    }
-
-                                    finished = true;
-                                    CaptureUsage(call, update);
-                                    if (trimmer is { Settled: false } && trimmer.Flush() is { Length: > 0 } held)
-                                    {
-                                        var rest = new ChatResponseUpdate(ChatRole.Assistant, held) { ModelId = update.ModelId, MessageId = answerMessageId ?? update.MessageId };
-                                        delivered.Add(rest);
-                                        yield return rest;
-                                    }
-                                }
-                                else if (trimmer is { Settled: false })
-                                {
-                                    TrimSeam(update, trimmer);
-                                }
-
-                                if (answerMessageId is not null)
-                                {
-                                    update.MessageId = answerMessageId;
-                                }
-
-                                if (annotateNext && !string.IsNullOrEmpty(update.Text))
-                                {
-                                    annotateNext = false;
-                                    AnnotateFirst(update, provider);
-                                }
-
-                                if (_continueAfterCommit)
-                                {
-                                    delivered.Add(update);
-                                }
-
-                                yield return update;
-                                continue;
                             }
 
-                            var verdict = pending.Add(update, _classifier, detectRefusal, probeLength, out var hasContent);
-                            if (finished || update.FinishReason is not null)
+                            if (s.Finished || update.FinishReason is not null)
                             {
-                                finished = true;
+                                if (update.FinishReason == ChatFinishReason.ContentFilter && detectRefusal)
+                                {
+                                    s.Failure = new(FailureKind.Refusal, 200, null, "the stream was stopped by a content filter");
+                                    break;
+                                }
+
+                                s.Finished = true;
                                 CaptureUsage(call, update);
-                            }
-
-                            if (hasContent && !contentSeen)
-                            {
-                                contentSeen = true;
-                                firstContentAt = _timeProvider.GetTimestamp();
-                                provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(attempt.Start, firstContentAt));
-
-                                // First content arrived: from here the attempt's total timeout applies, and quiet gaps are stalls.
-                                if (armed)
+                                if (trimmer is { Settled: false } && trimmer.Flush() is { Length: > 0 } held)
                                 {
-                                    Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
+                                    var rest = new ChatResponseUpdate(ChatRole.Assistant, held) { ModelId = update.ModelId, MessageId = answerMessageId ?? update.MessageId };
+                                    delivered.Add(rest);
+                                    yield return rest;
                                 }
                             }
-
-                            if (verdict != FailureKind.None)
+                            else if (trimmer is { Settled: false })
                             {
-                                failure = new(verdict, 200, null, "the stream is a refusal");
-                                break;
+                                TrimSeam(update, trimmer);
                             }
 
-                            if (!bufferWhole && pending.ReadyToCommit(probeLength)
-                                && pending.HeldEnough(_commitChunks, _commitDelay, _commitChunks == 0 ? TimeSpan.MaxValue : _timeProvider.GetElapsedTime(firstContentAt)))
+                            if (answerMessageId is not null)
                             {
-                                committed = true;
-                                outputCommitted = true;
-                                AnnotateFirst(pending.First, provider);
-                                chunks += pending.Count;
-                                for (var i = 0; i < pending.Count; i++)
-                                {
-                                    if (_continueAfterCommit)
-                                    {
-                                        delivered.Add(pending[i]);
-                                    }
-
-                                    yield return pending[i];
-                                }
-
-                                pending.Clear();
+                                update.MessageId = answerMessageId;
                             }
+
+                            if (annotateNext && !string.IsNullOrEmpty(update.Text))
+                            {
+                                annotateNext = false;
+                                AnnotateFirst(update, provider);
+                            }
+
+                            if (_continueAfterCommit)
+                            {
+                                delivered.Add(update);
+                            }
+
+                            yield return update;
                         }
 
-                        if (failure is null && !finished && provider.RequireFinishReason)
+                        if (s.Failure is null && !s.Committed)
                         {
-                            failure = new(FailureKind.TruncatedStream, 200, null, "the stream ended without a finish reason");
+                            // A short answer that ended before the buffer filled (already judged whole): deliver it.
+                            s.Committed = true;
+                            outputCommitted = true;
+                            if (s.Pending.Count > 0)
+                            {
+                                AnnotateFirst(s.Pending.First, provider);
+                            }
+
+                            s.Chunks += s.Pending.Count;
+                            for (var i = 0; i < s.Pending.Count; i++)
+                            {
+                                yield return s.Pending[i];
+                            }
+
+                            s.Pending.Clear();
                         }
 
-                        if (failure is null && !committed)
-                        {
-                            // A short answer that ended before the buffer filled: judge it whole, then deliver it.
-                            var verdict = pending.Judge(_classifier, detectRefusal);
-                            if (verdict != FailureKind.None)
-                            {
-                                failure = new(verdict, 200, null, "the stream is a refusal");
-                            }
-                            else
-                            {
-                                committed = true;
-                                outputCommitted = true;
-                                if (pending.Count > 0)
-                                {
-                                    AnnotateFirst(pending.First, provider);
-                                }
-
-                                chunks += pending.Count;
-                                for (var i = 0; i < pending.Count; i++)
-                                {
-                                    yield return pending[i];
-                                }
-
-                                pending.Clear();
-                            }
-                        }
-
-                        if (failure is null)
+                        if (s.Failure is null)
                         {
                             succeeded = true;
-                            Succeed(call, provider, retry, attempt, activity);
-                            Charge(call, provider, FailureKind.None, 200, chunks);
+                            Succeed(call, provider, retry, s.Attempt, activity);
+                            Charge(call, provider, FailureKind.None, 200, s.Chunks);
                             var trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
                             trailer.AdditionalProperties[FallbackMetadataKeys.Attempts] = call.Attempts;
                             if (call.Routing is not null || call.LastCost is not null)
@@ -297,62 +274,40 @@ public sealed partial class FallbackChatClient
                                 }
                             }
 
+                            racer?.Settle(this, call.Spent - spentBefore);
                             yield return trailer;
                             yield break;
                         }
                     }
                     finally
                     {
-                        call.Chunks = chunks;
-                        if (stall is not null)
+                        await CloseAsync(s, abandoned: s.Failure is null && !succeeded).ConfigureAwait(false);
+                        if (racer is not null)
                         {
-                            if (stall.Stop() && failure is { Kind: not FailureKind.Stalled })
-                            {
-                                failure = new(FailureKind.Stalled, null, null, $"no update for {stall.StallTimeout.TotalMilliseconds:0} ms");
-                            }
-
-                            ReturnStallDetector(stall);
+                            racer.Settle(this, call.Spent - spentBefore);
+                            racer.Dispose();
                         }
-
-                        if (stream is not null)
-                        {
-                            // Tear the provider's stream down before its timeout source is reused.
-                            if (failure is not null && !attempt.Source.IsCancellationRequested)
-                            {
-                                await attempt.Source.CancelAsync().ConfigureAwait(false);
-                            }
-
-                            try
-                            {
-                                await stream.DisposeAsync().ConfigureAwait(false);
-                            }
-                            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
-                            {
-                                // Disposing a broken stream may throw; the failure is already recorded.
-                            }
-                        }
-
-                        EndAttempt(call, attempt, armed, abandoned: failure is null && !succeeded);
                     }
 
-                    if (committed)
+                    var failure = s.Failure.Value;
+                    if (s.Committed)
                     {
                         // Output already reached the caller: the next provider continues it, or the call ends here.
-                        RecordFailure(call, provider, retry, attempt, failure.Value);
-                        if (!_continueAfterCommit || !_fallbackOn[(int)failure.Value.Kind])
+                        RecordFailure(call, provider, retry, s.Attempt, failure);
+                        if (!_continueAfterCommit || !_fallbackOn[(int)failure.Kind])
                         {
-                            throw StopWith(call, activity, failure.Value, outputCommitted: true);
+                            throw StopWith(call, activity, failure, outputCommitted: true);
                         }
 
-                        Diagnostics.FallbackTelemetry.RecordFallback(provider.Name, failure.Value.Kind);
+                        Diagnostics.FallbackTelemetry.RecordFallback(provider.Name, failure.Kind);
                         unreported = UnreportedUsage.Add(unreported, delivered.Since(partStart), _tokens, provider.Model, sendMessages, sendOptions,
-                            Billable(failure.Value.Kind, failure.Value.StatusCode, chunks));
+                            Billable(failure.Kind, failure.StatusCode, s.Chunks));
                         (joined ??= []).Add(provider.Name);
-                        Diagnostics.Log.Continuing(_logger, provider.Name, walk.NextName() ?? "(none)", failure.Value.Kind);
+                        Diagnostics.Log.Continuing(_logger, provider.Name, walk.NextName() ?? "(none)", failure.Kind);
                         break;
                     }
 
-                    var decision = await DecideAsync(call, provider, walk.NextName(), retry, attempt, failure.Value).ConfigureAwait(false);
+                    var decision = await DecideAsync(call, provider, walk.NextName(), retry, s.Attempt, failure).ConfigureAwait(false);
                     if (decision == Decision.Retry)
                     {
                         continue;
@@ -360,7 +315,7 @@ public sealed partial class FallbackChatClient
 
                     if (decision == Decision.Stop)
                     {
-                        throw StopWith(call, activity, failure.Value);
+                        throw StopWith(call, activity, failure);
                     }
 
                     break;
@@ -378,6 +333,168 @@ public sealed partial class FallbackChatClient
         {
             delivered.Release();
         }
+    }
+
+    /// <summary>
+    /// Opens the provider's stream and, unless the attempt starts committed (a continuation), holds its first updates
+    /// until the commit buffer has enough, the stream ends, or it fails. A stream that ended is judged here: truncated
+    /// (no finish reason) or a refusal are failures. The caller's cancellation (<see cref="FallbackCall.CallerToken"/>) is thrown.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FillAsync(StreamAttempt s, IEnumerable<ChatMessage> messages, ChatOptions? options, StreamRules rules)
+    {
+        var provider = s.Provider;
+        var callerToken = s.Call.CallerToken;
+        IAsyncEnumerator<ChatResponseUpdate> stream;
+        try
+        {
+            stream = provider.Client.GetStreamingResponseAsync(messages, options, s.Attempt.Source.Token).GetAsyncEnumerator(s.Attempt.Source.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !callerToken.IsCancellationRequested)
+        {
+            Fail(s, ex);
+            return;
+        }
+
+        s.Stream = stream;
+        if (s.Committed)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            bool more;
+            try
+            {
+                var next = stream.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    BeforeWait(s);
+                }
+
+                more = await next.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !callerToken.IsCancellationRequested)
+            {
+                Fail(s, ex);
+                return;
+            }
+
+            if (!more)
+            {
+                s.Ended = true;
+                if (!s.Finished && provider.RequireFinishReason)
+                {
+                    s.Failure = new(FailureKind.TruncatedStream, 200, null, "the stream ended without a finish reason");
+                }
+                else if (s.Pending.Judge(_classifier, rules.DetectRefusal) != FailureKind.None)
+                {
+                    s.Failure = new(FailureKind.Refusal, 200, null, "the stream is a refusal");
+                }
+
+                return;
+            }
+
+            var update = stream.Current;
+            s.Stall?.OnChunk();
+            var verdict = s.Pending.Add(update, _classifier, rules.DetectRefusal, rules.ProbeLength, out var hasContent);
+            if (s.Finished || update.FinishReason is not null)
+            {
+                s.Finished = true;
+                CaptureUsage(s.Call, update);
+            }
+
+            if (hasContent && !s.ContentSeen)
+            {
+                s.ContentSeen = true;
+                s.FirstContentAt = _timeProvider.GetTimestamp();
+                provider.Health.RecordFirstToken(_timeProvider.GetElapsedTime(s.Attempt.Start, s.FirstContentAt));
+
+                // First content arrived: from here the attempt's total timeout applies, and quiet gaps are stalls.
+                if (s.Armed)
+                {
+                    Arm(s.Call, s.Attempt.Source, provider.AttemptTimeout, s.Attempt.Start);
+                }
+            }
+
+            if (verdict != FailureKind.None)
+            {
+                s.Failure = new(verdict, 200, null, "the stream is a refusal");
+                return;
+            }
+
+            if (!rules.BufferWhole && s.Pending.ReadyToCommit(rules.ProbeLength)
+                && s.Pending.HeldEnough(_commitChunks, _commitDelay, _commitChunks == 0 ? TimeSpan.MaxValue : _timeProvider.GetElapsedTime(s.FirstContentAt)))
+            {
+                s.Ready = true;
+                return;
+            }
+        }
+    }
+
+    /// <summary>The stream makes the attempt wait: the first wait arms the attempt's timer, the first after content starts the stall watch.</summary>
+    private void BeforeWait(StreamAttempt s)
+    {
+        var provider = s.Provider;
+        if (!s.Armed)
+        {
+            Arm(s.Call, s.Attempt.Source, s.ContentSeen ? provider.AttemptTimeout : Min(provider.FirstTokenTimeout, provider.AttemptTimeout), s.Attempt.Start);
+            s.Armed = true;
+        }
+
+        if (s.Stall is null && s.ContentSeen && provider.StallTimeout != Timeout.InfiniteTimeSpan)
+        {
+            s.Stall = RentStallDetector();
+            s.Stall.Start(s.Attempt.Source, provider.StallTimeout);
+        }
+    }
+
+    private void Fail(StreamAttempt s, Exception ex)
+    {
+        s.Failure = s.Stall is { Tripped: true }
+            ? new(FailureKind.Stalled, null, null, $"no update for {s.Stall.StallTimeout.TotalMilliseconds:0} ms")
+            : ClassifyException(ex, s.Call, s.Attempt.Source, s.Attempt.Exchange, s.ContentSeen);
+        s.Call.LastException = ex;
+    }
+
+    /// <summary>
+    /// Ends a streaming attempt: stops the stall watch (a stall it caught names the failure), tears the provider's
+    /// stream down before its timeout source is reused, and ends the attempt (an abandoned one is charged).
+    /// </summary>
+    private async ValueTask CloseAsync(StreamAttempt s, bool abandoned)
+    {
+        s.Call.Chunks = s.Chunks;
+        if (s.Stall is { } stall)
+        {
+            s.Stall = null;
+            if (stall.Stop() && s.Failure is { Kind: not FailureKind.Stalled })
+            {
+                s.Failure = new(FailureKind.Stalled, null, null, $"no update for {stall.StallTimeout.TotalMilliseconds:0} ms");
+            }
+
+            ReturnStallDetector(stall);
+        }
+
+        if (s.Stream is { } stream)
+        {
+            s.Stream = null;
+            if ((s.Failure is not null || abandoned) && !s.Attempt.Source.IsCancellationRequested)
+            {
+                await s.Attempt.Source.CancelAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
+            {
+                // Disposing a broken stream may throw; the failure is already recorded.
+            }
+        }
+
+        EndAttempt(s.Call, s.Attempt, s.Armed, abandoned);
     }
 
     /// <summary>The streaming mode of a call: the request's <see cref="FallbackMetadataKeys.StreamingMode"/>, else the chain's.</summary>

@@ -174,7 +174,7 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
         {
             // A race first; when every racer failed, the chain goes on from the next candidate.
             var race = new ResponseRace(this, call, walk, messages, options, hedging, activity);
-            if (await race.RunAsync().ConfigureAwait(false) is { } won)
+            if (await race.AnswerAsync().ConfigureAwait(false) is { } won)
             {
                 return won;
             }

@@ -45,6 +45,17 @@ internal sealed class FallbackCall
     /// <summary>A call for one racer of a hedged or parallel race, cancelled by <paramref name="raceToken"/> (the caller's token, linked).</summary>
     public FallbackCall Fork(CancellationToken raceToken) => new(this, raceToken);
 
+    /// <summary>Takes over a racer's running attempt (a streaming race's winner): its usage, its tenant reservation and whether it was charged.</summary>
+    public void TakeAttempt(FallbackCall racer)
+    {
+        Usage = racer.Usage;
+        Reservation = racer.Reservation;
+        Charged = racer.Charged;
+        Chunks = racer.Chunks;
+        racer.Reservation = null;
+        racer.Usage = null;
+    }
+
     /// <summary>
     /// Takes back what a racer learned: its attempts, what it spent, its last error and the context floor; from the
     /// winner also its cost annotations. Only the race's coordinator calls this, after the racer's attempt ended.

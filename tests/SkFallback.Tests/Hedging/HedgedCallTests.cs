@@ -174,8 +174,9 @@ public class HedgedCallTests
 
         Assert.Equal("answer from mid", response.Text);
         var attempts = Chain.AttemptsOf(response);
-        Assert.Equal(["big", "mid", "small"], attempts.Select(a => a.Provider));
-        Assert.Equal([FailureKind.Cancelled, FailureKind.None, FailureKind.Cancelled], attempts.Select(a => a.Outcome));
+        // The losers first, in the order they started; the winner's record last.
+        Assert.Equal(["big", "small", "mid"], attempts.Select(a => a.Provider));
+        Assert.Equal([FailureKind.Cancelled, FailureKind.Cancelled, FailureKind.None], attempts.Select(a => a.Outcome));
         await WaitUntil(() => tokens.Count == 2 && tokens.TrueForAll(t => t.IsCancellationRequested));
         Assert.Equal(2, client.Hedging.Hedges);
 
