@@ -93,7 +93,11 @@ public static class FallbackChatCompletionServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="configure">Adds the providers and tunes the chain.</param>
     /// <param name="serviceId">The key the service is registered under, as for other Semantic Kernel connectors; unkeyed when <see langword="null"/>.</param>
-    /// <param name="useCache">Whether to put the response cache above the chain, with default <see cref="SemanticCacheOptions"/> unless <paramref name="configureCache"/> changes them.</param>
+    /// <param name="useCache">
+    /// Whether to put the response cache above the chain, with default <see cref="SemanticCacheOptions"/> unless
+    /// <paramref name="configureCache"/> changes them (the options of <c>AddFallbackCache</c> configure <c>UseFallbackCache</c>
+    /// pipelines, not this registration).
+    /// </param>
     /// <param name="configureCache">Configures the cache (validated at start, keys named under <c>SkFallback:Cache</c>); passing it turns the cache on.</param>
     /// <returns>The services.</returns>
     public static IServiceCollection AddFallbackChatCompletion(
