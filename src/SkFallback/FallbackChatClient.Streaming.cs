@@ -70,9 +70,10 @@ public sealed partial class FallbackChatClient
                 var sendMessages = messages;
                 var sendOptions = options;
                 ContinuationOverlapTrimmer? trimmer = null;
+                ContinuationRequest? continuation = null;
                 if (outputCommitted)
                 {
-                    var continuation = ContinuationRequestBuilder.Build(messages, options, delivered.Text(), provider.Continuation);
+                    continuation = ContinuationRequestBuilder.Build(messages, options, delivered.Text(), provider.EffectiveContinuation);
                     sendMessages = continuation.Messages;
                     sendOptions = continuation.Options;
                     trimmer = continuation.CreateTrimmer();
@@ -294,6 +295,20 @@ public sealed partial class FallbackChatClient
                     {
                         // Output already reached the caller: the next provider continues it, or the call ends here.
                         RecordFailure(call, provider, retry, s.Attempt, failure);
+                        if (continuation is { Mode: not ContinuationMode.Instructed } && failure is { Kind: FailureKind.CallerError, StatusCode: 400 })
+                        {
+                            // The provider rejects prefill or prefix completion (newer Claude models do): ask it again,
+                            // and in its later continuations, with an instructed continuation.
+                            provider.RejectContinuationMode();
+                            Diagnostics.Log.ContinuationModeRejected(_logger, provider.Name, continuation.Mode, failure.StatusCode);
+                            continuation = ContinuationRequestBuilder.Build(messages, options, continuation.Delivered, ContinuationMode.Instructed);
+                            sendMessages = continuation.Messages;
+                            sendOptions = continuation.Options;
+                            trimmer = continuation.CreateTrimmer();
+                            providerOptions = OptionsFor(sendOptions, provider);
+                            continue;
+                        }
+
                         if (!_continueAfterCommit || !_fallbackOn[(int)failure.Kind])
                         {
                             throw StopWith(call, activity, failure, outputCommitted: true);

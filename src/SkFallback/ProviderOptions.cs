@@ -43,7 +43,9 @@ public sealed class ProviderOptions
     /// </summary>
     /// <value>
     /// Defaults to <see langword="null"/>: assistant prefill for Anthropic, echoed prefix completion for Mistral, prefix
-    /// completion for DeepSeek's beta endpoint, an instructed continuation for everything else.
+    /// completion for DeepSeek's beta endpoint, an instructed continuation for everything else. A provider that answers a
+    /// prefill or prefix continuation with a 400 (Claude models from 4.6 on reject prefill) is asked again with an
+    /// instructed continuation, and its later continuations are instructed.
     /// </value>
     public Streaming.ContinuationMode? Continuation { get; set; }
 

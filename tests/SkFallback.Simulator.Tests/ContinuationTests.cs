@@ -60,6 +60,71 @@ public sealed class ContinuationTests
         Assert.Equal(Question, recorded.LastUserMessage);
     }
 
+    [Fact]
+    public async Task AnthropicCreateStreaming_ModelRejectingPrefill_Answers400AsClaude46DoesAndServesInstructedContinuation()
+    {
+        await using var simulator = await ProviderSimulator.StartAsync(cancellationToken: TestToken);
+        simulator.Model("claude-no-prefill").RejectPrefill();
+        var client = SimulatorClients.Anthropic(simulator);
+        var full = simulator.ExpectedReply("claude-no-prefill", Question);
+        var prefill = FirstTokens(full, 6);
+
+        var error = await Assert.ThrowsAsync<AnthropicBadRequestException>(async () =>
+        {
+            await foreach (var _ in client.Messages.CreateStreaming(AnthropicParams("claude-no-prefill", prefill), TestToken))
+            {
+            }
+        });
+        var instructed = new StringBuilder();
+        await foreach (var streamEvent in client.Messages.CreateStreaming(
+            new MessageCreateParams
+            {
+                Model = "claude-no-prefill",
+                MaxTokens = 1024,
+                Messages = [new UserMessageParam { Content = Question }, new UserMessageParam { Content = ContinuationInstruction.Build(prefill) }],
+            },
+            TestToken))
+        {
+            if (streamEvent.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var textDelta))
+            {
+                instructed.Append(textDelta.Text);
+            }
+        }
+
+        var plain = await client.Messages.Create(new MessageCreateParams { Model = "claude-no-prefill", MaxTokens = 1024, Messages = [new UserMessageParam { Content = Question }] }, TestToken);
+
+        // The real error's shape: 400, type invalid_request_error, Anthropic's message, before any event is streamed.
+        Assert.Contains("This model does not support assistant message prefill. The conversation must end with a user message.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("invalid_request_error", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(full[prefill.Length..], instructed.ToString(), StringComparison.Ordinal);
+        Assert.True(plain.Content[0].TryPickText(out var plainText));
+        Assert.Equal(full, plainText.Text);
+        Assert.Equal([400, 200, 200], simulator.Requests.Select(r => r.StatusCode));
+        Assert.Equal(["invalid_request", "ok", "ok"], simulator.Requests.Select(r => r.BehaviorName));
+        Assert.Equal([ContinuationKind.Prefill, ContinuationKind.Instructed, ContinuationKind.None], simulator.Requests.Select(r => r.Continuation));
+
+        // Other models, and the same model once switched back, still take prefill.
+        simulator.Model("claude-no-prefill").RejectPrefill(false);
+        var accepted = await client.Messages.Create(AnthropicParams("claude-no-prefill", prefill), TestToken);
+        Assert.True(accepted.Content[0].TryPickText(out var rest));
+        Assert.Equal(full, prefill + rest.Text);
+    }
+
+    [Fact]
+    public async Task LoadScript_RejectPrefill_AppliesAndRejectsNonBooleans()
+    {
+        await using var simulator = await ProviderSimulator.StartAsync(cancellationToken: TestToken);
+        simulator.LoadScript("""{"models":{"claude-sim":{"rejectPrefill":true}}}""");
+        var full = simulator.ExpectedReply("claude-sim", Question);
+
+        var error = await Assert.ThrowsAsync<AnthropicBadRequestException>(
+            () => SimulatorClients.Anthropic(simulator).Messages.Create(AnthropicParams("claude-sim", FirstTokens(full, 3)), TestToken));
+
+        Assert.Contains("does not support assistant message prefill", error.Message, StringComparison.Ordinal);
+        var bad = Assert.Throws<FormatException>(() => simulator.LoadScript("""{"models":{"m":{"rejectPrefill":1}}}"""));
+        Assert.Contains("rejectPrefill", bad.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(8)]

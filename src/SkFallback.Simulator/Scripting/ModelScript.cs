@@ -18,6 +18,7 @@ public sealed class ModelScript
     private RateLimitBuckets? _rateLimits;
     private bool _echoPrefix;
     private bool _prefixOnlyOnBeta;
+    private bool _rejectPrefill;
 
     internal ModelScript(string modelId, TimeProvider timeProvider)
     {
@@ -165,6 +166,24 @@ public sealed class ModelScript
         return this;
     }
 
+    /// <summary>
+    /// Makes Anthropic requests that end with an assistant message (prefill) fail before anything runs with the 400
+    /// that models from Claude Opus 4.6 and Sonnet 4.6 on send: <c>invalid_request_error</c>, "This model does not
+    /// support assistant message prefill. The conversation must end with a user message." Requests ending with a
+    /// user message, instructed continuations included, are answered as usual.
+    /// </summary>
+    /// <param name="reject">Whether prefill is rejected.</param>
+    /// <returns>This script.</returns>
+    public ModelScript RejectPrefill(bool reject = true)
+    {
+        lock (_gate)
+        {
+            _rejectPrefill = reject;
+        }
+
+        return this;
+    }
+
     /// <summary>Sets how many tokens the tokens bucket holds now; it refills from there.</summary>
     /// <param name="tokens">The level, from 0 to the tokens-per-minute limit.</param>
     /// <returns>This script.</returns>
@@ -219,6 +238,17 @@ public sealed class ModelScript
             lock (_gate)
             {
                 return _prefixOnlyOnBeta;
+            }
+        }
+    }
+
+    internal bool RejectsPrefill
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rejectPrefill;
             }
         }
     }
@@ -312,6 +342,7 @@ public sealed class ModelScript
             _rateLimits = null;
             _echoPrefix = false;
             _prefixOnlyOnBeta = false;
+            _rejectPrefill = false;
         }
     }
 }

@@ -12,7 +12,8 @@ namespace SkFallback.Simulator.Scripting;
 /// "rateLimits":{"requestsPerMinute":60,"tokensPerMinute":10000,"remainingTokens":500,"remainingRequests":60}}</c>
 /// (the two <c>remaining</c> levels are optional; the buckets start full), and <c>"echoPrefix":true</c> for
 /// Mistral-style prefix completions (<see cref="ModelScript.EchoPrefix"/>), <c>"prefixOnlyOnBeta":true</c> for
-/// DeepSeek's (<see cref="ModelScript.PrefixOnlyOnBeta"/>);
+/// DeepSeek's (<see cref="ModelScript.PrefixOnlyOnBeta"/>), <c>"rejectPrefill":true</c> for Anthropic models that
+/// reject assistant prefill (<see cref="ModelScript.RejectPrefill"/>);
 /// a file holds <c>{"models":{"model-id":{...}}}</c>.
 /// </summary>
 internal static class ScriptDocument
@@ -66,6 +67,7 @@ internal static class ScriptDocument
         var window = JsonText.Int(script["contextWindow"]);
         var echoPrefix = Flag(script, "echoPrefix");
         var prefixOnlyOnBeta = Flag(script, "prefixOnlyOnBeta");
+        var rejectPrefill = Flag(script, "rejectPrefill");
         var rateLimits = script["rateLimits"] switch
         {
             null => ((int, int, int?, int?)?)null,
@@ -91,6 +93,7 @@ internal static class ScriptDocument
 
         target.EchoPrefix(echoPrefix);
         target.PrefixOnlyOnBeta(prefixOnlyOnBeta);
+        target.RejectPrefill(rejectPrefill);
         if (window is { } tokens)
         {
             target.WithContextWindow(tokens);

@@ -103,6 +103,13 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         else
         {
             script = state.Script(request.Model);
+            if (wire.Format == WireFormat.Anthropic && request.Continuation == ContinuationKind.Prefill && script.RejectsPrefill)
+            {
+                entry.BehaviorName = "invalid_request";
+                await wire.WriteInvalidRequestAsync(context, PrefillNotSupported, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             if (request.Continuation == ContinuationKind.Prefix && script.PrefixNeedsBeta
                 && !(context.Request.Path.Value ?? string.Empty).StartsWith("/beta/", StringComparison.Ordinal))
             {
@@ -331,4 +338,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
     }
 
     private static readonly TimeSpan DrainDelay = TimeSpan.FromMilliseconds(30);
+
+    /// <summary>The message of Anthropic's 400 to a prefill sent to a model that does not support it (Claude 4.6 and later).</summary>
+    internal const string PrefillNotSupported = "This model does not support assistant message prefill. The conversation must end with a user message.";
 }

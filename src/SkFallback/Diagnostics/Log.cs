@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Debug, "Provider {Provider} won a race of {RacerCount}; the others are cancelled")]
     public static partial void RaceWon(ILogger logger, string provider, int racerCount);
+
+    [LoggerMessage(30, LogLevel.Warning, "Provider {Provider} rejected a {Mode} continuation (HTTP {StatusCode}); asking it again with an instructed continuation, as for its later continuations")]
+    public static partial void ContinuationModeRejected(ILogger logger, string provider, SkFallback.Streaming.ContinuationMode mode, int? statusCode);
 }

@@ -78,8 +78,20 @@ internal sealed class ChainProvider : IDisposable
 
     public int MaxRetries { get; }
 
-    /// <summary>Gets how the provider is asked to continue another provider's unfinished answer.</summary>
+    /// <summary>Gets how the provider is configured to continue another provider's unfinished answer.</summary>
     public Streaming.ContinuationMode Continuation { get; init; }
+
+    private int _continuationRejected;
+
+    /// <summary>
+    /// Gets how the provider is asked to continue now: as configured, or instructed once it rejected a prefill or
+    /// prefix continuation (newer Claude models answer prefill with a 400).
+    /// </summary>
+    public Streaming.ContinuationMode EffectiveContinuation =>
+        Volatile.Read(ref _continuationRejected) != 0 ? Streaming.ContinuationMode.Instructed : Continuation;
+
+    /// <summary>Records that the provider rejected its configured continuation mode; its later continuations are instructed.</summary>
+    public void RejectContinuationMode() => Volatile.Write(ref _continuationRejected, 1);
 
     /// <summary>Gets the longest quiet time allowed between stream updates after content started.</summary>
     public TimeSpan StallTimeout { get; init; } = Timeout.InfiniteTimeSpan;
