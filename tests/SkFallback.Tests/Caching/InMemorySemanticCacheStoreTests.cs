@@ -74,7 +74,7 @@ public sealed class InMemorySemanticCacheStoreTests : SemanticCacheStoreContract
         var compared = 0;
         foreach (var q in queries)
         {
-            foreach (var threshold in new[] { 0.85f, 0.9f })
+            foreach (var threshold in new[] { 0.5f, 0.7f, 0.85f, 0.9f })
             {
                 var expected = all.Select(e => (e.Key, Score: TestVectors.Dot(e.Vector, q)))
                     .Where(e => e.Score >= threshold).OrderByDescending(e => e.Score).Take(4).Select(e => e.Key).ToList();
@@ -85,5 +85,107 @@ public sealed class InMemorySemanticCacheStoreTests : SemanticCacheStoreContract
         }
 
         Assert.True(compared > 100, $"only {compared} planted matches compared");
+    }
+
+    [Theory]
+    [InlineData(384)]
+    [InlineData(100)]
+    [InlineData(72)]
+    [InlineData(12)]
+    public async Task Search_EveryScanPath_ReturnsExactlyWhatTheFullScanReturns(int dims)
+    {
+        using var store = new InMemorySemanticCacheStore(maxEntries: 20_000);
+        var queries = Enumerable.Range(0, 12).Select(i => SignCodeTests.Shaped(500 + i, dims)).ToArray();
+        var thresholds = new[] { 0.0001f, 0.3f, 0.5f, 0.7f, 0.85f, 0.9f, 0.99f, 1f };
+        var n = 0;
+        foreach (var q in queries)
+        {
+            // Neighbours on both sides of every threshold, and copies of one of them (ties), among vectors of every shape.
+            foreach (var t in thresholds)
+            {
+                foreach (var delta in new[] { -1e-3, -1e-5, 0, 1e-5, 1e-3, 0.05 })
+                {
+                    var cosine = Math.Clamp(t + delta, -1, 1);
+                    await store.UpsertAsync(Entry("near" + n, TestVectors.AtCosine(q, cosine, n)), Token);
+                    n++;
+                }
+            }
+
+            var copy = TestVectors.AtCosine(q, 0.93, n);
+            for (var c = 0; c < 3; c++)
+            {
+                await store.UpsertAsync(Entry("copy" + n++, copy), Token);
+            }
+        }
+
+        for (var i = 0; i < 1500; i++)
+        {
+            await store.UpsertAsync(Entry("shape" + i, SignCodeTests.Shaped(i, dims)), Token);
+        }
+
+        // Removals move the last row into the hole, codes and norms included; the count stays off a multiple of 64.
+        for (var i = 0; i < 300; i += 7)
+        {
+            await store.RemoveAsync(KeyOf("shape" + i), Token);
+        }
+
+        await store.RemoveAsync(KeyOf("near5"), Token);
+        Assert.NotEqual(0, await store.CountAsync(Token) % 64);
+
+        var compared = 0;
+        foreach (var q in queries.Concat([SignCodeTests.Shaped(9001, dims), SignCodeTests.Shaped(9002, dims), SignCodeTests.Shaped(9003, dims)]))
+        {
+            foreach (var threshold in thresholds)
+            {
+                foreach (var max in new[] { 1, 4, 64 })
+                {
+                    var query = Query(q, min: threshold, max: max);
+                    var full = store.Search(query, SegmentScan.Full, out var scoredFull);
+                    var vector = store.Search(query, SegmentScan.Prefilter, out var scoredVector);
+                    var portable = store.Search(query, SegmentScan.PrefilterPortable, out var scoredPortable);
+                    var expected = full.Select(m => (m.Entry.Key, m.Similarity)).ToList();
+                    Assert.Equal(expected, vector.Select(m => (m.Entry.Key, m.Similarity)).ToList());
+                    Assert.Equal(expected, portable.Select(m => (m.Entry.Key, m.Similarity)).ToList());
+                    Assert.Equal(scoredVector, scoredPortable);
+                    Assert.True(scoredVector <= scoredFull);
+                    Assert.Equal(expected, (await store.SearchAsync(query, Token)).Select(m => (m.Entry.Key, m.Similarity)).ToList());
+                    compared += expected.Count;
+                }
+            }
+        }
+
+        Assert.True(compared > 1000, $"only {compared} matches compared");
+    }
+
+    [Fact]
+    public async Task Search_UnrelatedVectors_ScoresOnlyTheFewTheBoundCannotRuleOut()
+    {
+        using var store = new InMemorySemanticCacheStore(maxEntries: 20_000);
+        var q = TestVectors.Random(1_000_077, 384);
+        for (var i = 0; i < 6000; i++)
+        {
+            await store.UpsertAsync(Entry("v" + i, i == 4321 ? TestVectors.AtCosine(q, 0.9, i) : TestVectors.Random(i, 384)), Token);
+        }
+
+        var matches = store.Search(Query(q, min: 0.85f), SegmentScan.Auto, out var scored);
+
+        Assert.Equal([KeyOf("v4321")], matches.Select(m => m.Entry.Key));
+        Assert.InRange(scored, 1, 60);
+    }
+
+    [Fact]
+    public async Task Search_ThresholdAtOrBelowZero_ScoresEveryRow()
+    {
+        using var store = new InMemorySemanticCacheStore();
+        for (var i = 0; i < 300; i++)
+        {
+            await store.UpsertAsync(Entry("v" + i, TestVectors.Random(i, 32)), Token);
+        }
+
+        var matches = store.Search(Query(TestVectors.Random(1, 32), min: 0f, max: 300), SegmentScan.Auto, out var scored);
+
+        Assert.Equal(300, scored);
+        Assert.All(matches, m => Assert.True(m.Similarity >= 0));
+        Assert.Equal(matches.OrderByDescending(m => m.Similarity).Select(m => m.Entry.Key), matches.Select(m => m.Entry.Key));
     }
 }
