@@ -270,7 +270,8 @@ public sealed partial class FallbackChatClient
             {
                 if (timer is { IsCompleted: false })
                 {
-                    await timerSource!.CancelAsync().ConfigureAwait(false);
+                    // Synchronously: the timer's callback is cheap, and an asynchronous cancel would make the caller wait for the thread pool.
+                    timerSource!.Cancel();
                 }
             }
         }

@@ -2,7 +2,7 @@ namespace SkFallback.Routing;
 
 /// <summary>
 /// Caps what hedging adds, with two credit buckets shared by every call of a chain. Each call earns
-/// <see cref="HedgingOptions.MaxExtraAttemptFraction"/> of an attempt (saved up to ten calls' worth, and at least
+/// <see cref="HedgingOptions.MaxExtraAttemptFraction"/> of an attempt (saved up to a hundred calls' worth, and at least
 /// one); a hedge spends one. With a cost cap, every primary attempt's cost earns
 /// <see cref="HedgingOptions.MaxExtraCostFraction"/> of itself; a hedge holds its upper-bound cost when it starts and
 /// gives back the difference once its real cost is known, so the hedges never cost more than the cap.
@@ -23,7 +23,7 @@ internal sealed class HedgeBudget
     public HedgeBudget(HedgingOptions options)
     {
         _attemptFraction = options.MaxExtraAttemptFraction;
-        _attemptCap = Math.Max(1, 10 * _attemptFraction);
+        _attemptCap = Math.Max(1, 100 * _attemptFraction);
         _attemptCredit = Math.Min(1, _attemptCap);
         _costFraction = options.MaxExtraCostFraction is { } fraction ? (decimal)fraction : null;
     }

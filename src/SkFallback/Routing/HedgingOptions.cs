@@ -47,7 +47,7 @@ public sealed class HedgingOptions
 
     /// <summary>
     /// Gets or sets the most extra attempts the chain may start per call, on average: each call earns this much credit
-    /// (saved up to ten calls' worth, and at least one hedge), and every hedge spends one. 0.1 hedges at most about one call in ten.
+    /// (saved up to a hundred calls' worth, so hedges can meet a burst of slow calls), and every hedge spends one. 0.1 hedges at most about one call in ten.
     /// </summary>
     /// <value>Defaults to 0.1; from 0 to <see cref="MaxAttempts"/> − 1.</value>
     public double MaxExtraAttemptFraction { get; set; } = 0.1;
