@@ -27,9 +27,10 @@ public class HedgingOverHttpTests : IClassFixture<SimulatorFixture>
         "{{m}}": { "provider": "OpenAI", "inputPerMillion": 2.5, "outputPerMillion": 10, "contextWindow": 128000, "maxOutputTokens": 4096, "qualityTier": 4 }
         """)));
 
-    private FallbackChatClient Chain(string primary, string backup, WireFormat primaryWire, WireFormat backupWire, HedgingMode mode, double? costFraction)
+    private FallbackChatClient Chain(string primary, string backup, WireFormat primaryWire, WireFormat backupWire, HedgingMode mode, double? costFraction, Action<FallbackOptions>? configure = null)
     {
         var options = new FallbackOptions { MaxRetriesPerProvider = 0 };
+        configure?.Invoke(options);
         options.Add(_fixture.Provider("primary", primary, primaryWire));
         options.Add(_fixture.Provider("backup", backup, backupWire));
         var hedging = options.Routing.Hedging;
@@ -147,5 +148,50 @@ public class HedgingOverHttpTests : IClassFixture<SimulatorFixture>
         Assert.Equal("backup", updates[^1].AdditionalProperties![FallbackMetadataKeys.Provider]);
         await sim.WaitForRequestsToEndAsync(Ct);
         Assert.True(sim.RequestsFor(slowModel).Single().Aborted);
+    }
+
+    [Theory]
+    [InlineData(WireFormat.OpenAI, WireFormat.Anthropic)]
+    [InlineData(WireFormat.Anthropic, WireFormat.OpenAI)]
+    public async Task Streams_CallerCancelsWhileBothRacersStream_EveryProviderRequestIsAborted(WireFormat primaryWire, WireFormat backupWire)
+    {
+        var sim = _fixture.Simulator;
+        var tag = $"{primaryWire}-{backupWire}".ToLowerInvariant();
+        string first = $"race-cancel-a-{tag}", second = $"race-cancel-b-{tag}";
+
+        // Both stream slowly (20 tokens a second) and the commit point is far, so neither wins before the caller leaves.
+        var slow = new LatencyProfile(TimeSpan.FromMilliseconds(5), 20, 0);
+        sim.Model(first).WithLatency(slow);
+        sim.Model(second).WithLatency(slow);
+        using var client = Chain(first, second, primaryWire, backupWire, HedgingMode.Parallel, costFraction: null, o =>
+        {
+            o.Streaming.CommitChunks = 100;
+            o.Streaming.CommitDelay = TimeSpan.FromSeconds(30);
+        });
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var received = 0;
+        var reading = Task.Run(
+            async () =>
+            {
+                await foreach (var update in client.GetStreamingResponseAsync("Tell me about rivers.", new ChatOptions { MaxOutputTokens = 200 }, caller.Token))
+                {
+                    received++;
+                }
+            },
+            Ct);
+        for (var i = 0; i < 500 && !(sim.RequestsFor(first).Any(r => r.ContentTokensSent > 0) && sim.RequestsFor(second).Any(r => r.ContentTokensSent > 0)); i++)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+        await sim.WaitForRequestsToEndAsync(Ct);
+
+        Assert.Equal(0, received);
+        var requests = sim.RequestsFor(first).Concat(sim.RequestsFor(second)).ToList();
+        Assert.Equal(2, requests.Count);
+        Assert.All(requests, r => Assert.True(r.Aborted && r.ContentTokensSent > 0, $"{r.Model}: aborted {r.Aborted}, {r.ContentTokensSent} tokens sent"));
     }
 }
