@@ -38,6 +38,16 @@ public sealed record ModelPrice
     internal decimal InputCost(long promptTokens, long cachedPromptTokens) =>
         (((promptTokens - cachedPromptTokens) * InputPerMillion) + (cachedPromptTokens * (CachedInputPerMillion ?? InputPerMillion))) / 1_000_000m;
 
+    /// <summary>
+    /// The cost of an estimated call, all of its prompt uncached: the routing hot path's form, one multiplication by
+    /// a millionth instead of a decimal division (the same value as <see cref="InputCost"/> + <see cref="OutputCost"/>).
+    /// </summary>
+    internal decimal EstimateCost(long promptTokens, long outputTokens) =>
+        ((promptTokens * InputPerMillion) + (outputTokens * OutputPerMillion)) * PerToken;
+
+    /// <summary>One millionth: multiplying is exact for decimals and much cheaper than dividing by a million.</summary>
+    private const decimal PerToken = 0.000001m;
+
     /// <summary>The cost of output tokens at the output price.</summary>
     internal decimal OutputCost(long outputTokens) => outputTokens * OutputPerMillion / 1_000_000m;
 }

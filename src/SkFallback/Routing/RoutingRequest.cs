@@ -17,8 +17,6 @@ namespace SkFallback.Routing;
 /// </remarks>
 public sealed class RoutingRequest
 {
-    /// <summary>One millionth: multiplying is exact for decimals and much cheaper than dividing by a million.</summary>
-    private const decimal PerToken = 0.000001m;
     private static readonly int FamilyCount = Enum.GetValues<TokenizerFamily>().Length;
 
     private readonly TokenEstimator _estimator;
@@ -160,7 +158,7 @@ public sealed class RoutingRequest
             return null;
         }
 
-        return ((PromptTokens(candidate) * price.InputPerMillion) + (OutputTokens(candidate) * price.OutputPerMillion)) * PerToken;
+        return price.EstimateCost(PromptTokens(candidate), OutputTokens(candidate));
     }
 
     /// <summary>Estimates the most the call could cost on <paramref name="candidate"/>: the prompt estimate with a margin, plus the whole output allowance.</summary>
@@ -181,7 +179,7 @@ public sealed class RoutingRequest
             output = cap;
         }
 
-        return ((prompt * price.InputPerMillion) + (output * price.OutputPerMillion)) * PerToken;
+        return price.EstimateCost(prompt, output);
     }
 
     /// <summary>Records why a policy leaves a candidate out; the reason appears in the call's attempts.</summary>
