@@ -12,6 +12,9 @@ internal enum SegmentScan
     /// <summary>The sign-code bound at any size, on the fastest path the processor has.</summary>
     Prefilter,
 
+    /// <summary>The sign-code bound at any size with AVX2 only (the portable path where AVX2 is missing).</summary>
+    PrefilterAvx2,
+
     /// <summary>The sign-code bound at any size, without processor-specific instructions.</summary>
     PrefilterPortable,
 }

@@ -121,7 +121,12 @@ internal sealed class VectorSegment
             return top.ToMatches(_slots);
         }
 
-        var path = scan == SegmentScan.PrefilterPortable ? 0 : Vector512.IsHardwareAccelerated && Avx512BW.IsSupported ? 2 : Avx2.IsSupported ? 1 : 0;
+        var path = scan switch
+        {
+            SegmentScan.PrefilterPortable => 0,
+            SegmentScan.PrefilterAvx2 => Avx2.IsSupported ? 1 : 0,
+            _ => Vector512.IsHardwareAccelerated && Avx512BW.IsSupported ? 2 : Avx2.IsSupported ? 1 : 0,
+        };
         var blocks = (Count + Block - 1) / Block;
         for (var b = 0; b < blocks; b++)
         {

@@ -142,11 +142,14 @@ public sealed class InMemorySemanticCacheStoreTests : SemanticCacheStoreContract
                     var query = Query(q, min: threshold, max: max);
                     var full = store.Search(query, SegmentScan.Full, out var scoredFull);
                     var vector = store.Search(query, SegmentScan.Prefilter, out var scoredVector);
+                    var avx2 = store.Search(query, SegmentScan.PrefilterAvx2, out var scoredAvx2);
                     var portable = store.Search(query, SegmentScan.PrefilterPortable, out var scoredPortable);
                     var expected = full.Select(m => (m.Entry.Key, m.Similarity)).ToList();
                     Assert.Equal(expected, vector.Select(m => (m.Entry.Key, m.Similarity)).ToList());
+                    Assert.Equal(expected, avx2.Select(m => (m.Entry.Key, m.Similarity)).ToList());
                     Assert.Equal(expected, portable.Select(m => (m.Entry.Key, m.Similarity)).ToList());
                     Assert.Equal(scoredVector, scoredPortable);
+                    Assert.Equal(scoredAvx2, scoredPortable);
                     Assert.True(scoredVector <= scoredFull);
                     Assert.Equal(expected, (await store.SearchAsync(query, Token)).Select(m => (m.Entry.Key, m.Similarity)).ToList());
                     compared += expected.Count;
