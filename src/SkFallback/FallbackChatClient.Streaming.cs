@@ -106,11 +106,12 @@ public sealed partial class FallbackChatClient
                             throw outputCommitted ? StopWith(call, activity, new(FailureKind.DeadlineExceeded, null, null, "deadline"), outputCommitted: true) : Exhausted(call, activity, deadline: true);
                         }
 
-                        s = new StreamAttempt(call, provider, probe, scope, committed: outputCommitted);
+                        s = StreamAttempt.Rent(call, provider, probe, scope, committed: outputCommitted);
                     }
 
                     var succeeded = false;
                     var partStart = delivered.Count;
+                    (FailureClassification Failure, bool Committed, AttemptScope Attempt, long Chunks) ended = default;
 
                     // A continuation's first update with text says which provider wrote from there on.
                     var annotateNext = outputCommitted;
@@ -288,13 +289,20 @@ public sealed partial class FallbackChatClient
                             racer.Settle(this, call.Spent - spentBefore);
                             racer.Dispose();
                         }
+
+                        // What the rest of the iteration needs, kept before the state goes back for the next stream.
+                        ended = (s.Failure ?? default, s.Committed, s.Attempt, s.Chunks);
+                        if (racer is null)
+                        {
+                            StreamAttempt.Return(s);
+                        }
                     }
 
-                    var failure = s.Failure.Value;
-                    if (s.Committed)
+                    var (failure, committedPart, attemptScope, partChunks) = ended;
+                    if (committedPart)
                     {
                         // Output already reached the caller: the next provider continues it, or the call ends here.
-                        RecordFailure(call, provider, retry, s.Attempt, failure);
+                        RecordFailure(call, provider, retry, attemptScope, failure);
                         if (continuation is { Mode: not ContinuationMode.Instructed } && failure is { Kind: FailureKind.CallerError, StatusCode: 400 })
                         {
                             // The provider rejects prefill or prefix completion (newer Claude models do): ask it again,
@@ -316,13 +324,13 @@ public sealed partial class FallbackChatClient
 
                         Diagnostics.FallbackTelemetry.RecordFallback(provider.Name, failure.Kind);
                         unreported = UnreportedUsage.Add(unreported, delivered.Since(partStart), _tokens, provider.Model, sendMessages, sendOptions,
-                            Billable(failure.Kind, failure.StatusCode, s.Chunks));
+                            Billable(failure.Kind, failure.StatusCode, partChunks));
                         (joined ??= []).Add(provider.Name);
                         Diagnostics.Log.Continuing(_logger, provider.Name, walk.NextName() ?? "(none)", failure.Kind);
                         break;
                     }
 
-                    var decision = await DecideAsync(call, provider, walk.NextName(), retry, s.Attempt, failure).ConfigureAwait(false);
+                    var decision = await DecideAsync(call, provider, walk.NextName(), retry, attemptScope, failure).ConfigureAwait(false);
                     if (decision == Decision.Retry)
                     {
                         continue;

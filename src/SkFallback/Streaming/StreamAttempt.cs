@@ -9,6 +9,10 @@ namespace SkFallback.Streaming;
 /// </summary>
 internal sealed class StreamAttempt
 {
+    // One spare per thread: a stream's attempt state (and its commit buffer's list) is reused by the next stream.
+    [ThreadStatic]
+    private static StreamAttempt? t_spare;
+
     public StreamAttempt(FallbackCall call, ChainProvider provider, bool probe, AttemptScope attempt, bool committed)
     {
         Call = call;
@@ -18,14 +22,47 @@ internal sealed class StreamAttempt
         Committed = committed;
     }
 
+    /// <summary>An attempt's state, reused when this thread has a spare.</summary>
+    public static StreamAttempt Rent(FallbackCall call, ChainProvider provider, bool probe, AttemptScope attempt, bool committed)
+    {
+        if (t_spare is not { } spare)
+        {
+            return new StreamAttempt(call, provider, probe, attempt, committed);
+        }
+
+        t_spare = null;
+        spare.Call = call;
+        spare.Provider = provider;
+        spare.Probe = probe;
+        spare.Attempt = attempt;
+        spare.Committed = committed;
+        return spare;
+    }
+
+    /// <summary>Gives back an attempt's state once nothing reads it any more (its stream closed, its outcome taken).</summary>
+    public static void Return(StreamAttempt attempt)
+    {
+        attempt.Call = null!;
+        attempt.Provider = null!;
+        attempt.Attempt = default;
+        attempt.Stream = null;
+        attempt.Armed = attempt.Committed = attempt.Ready = attempt.Ended = attempt.ContentSeen = attempt.Finished = false;
+        attempt.FirstContentAt = 0;
+        attempt.Chunks = 0;
+        attempt.Stall = null;
+        attempt.Failure = null;
+        attempt.Pending.Reset();
+        t_spare = attempt;
+    }
+
     /// <summary>Gets or sets the call the attempt charges and records to (a racer's own, until its race is won).</summary>
     public FallbackCall Call { get; set; }
 
-    public ChainProvider Provider { get; }
+    public ChainProvider Provider { get; private set; }
 
-    public bool Probe { get; }
+    public bool Probe { get; private set; }
 
-    public AttemptScope Attempt { get; }
+    public AttemptScope Attempt { get; private set; }
 
     public IAsyncEnumerator<ChatResponseUpdate>? Stream { get; set; }
 

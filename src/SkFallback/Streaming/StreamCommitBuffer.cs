@@ -97,6 +97,21 @@ internal struct StreamCommitBuffer
         _contentUpdates = 0;
     }
 
+    /// <summary>Empties the buffer for another stream, keeping a small list (a whole answer's may be long).</summary>
+    public void Reset()
+    {
+        if (_updates is { Capacity: > 64 })
+        {
+            _updates = null;
+        }
+
+        _updates?.Clear();
+        _text = _text is { Capacity: <= 1024 } text ? text.Clear() : null;
+        _hasContent = false;
+        _hasNonText = false;
+        _contentUpdates = 0;
+    }
+
     private readonly bool OpensWithRefusal(FailureClassifier classifier)
     {
         var text = _text!.ToString();
