@@ -155,44 +155,160 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
     public IReadOnlyList<string> ProviderNames => Array.ConvertAll(_providers, p => p.Name);
 
     /// <inheritdoc />
-    public async Task<ChatResponse> GetResponseAsync(
+    /// <remarks>
+    /// Up to the first attempt's answer this runs without an async method of its own: when the first provider answers
+    /// at once and well, the caller gets the provider's own completed task, annotated. Anything else (a wait, a
+    /// failure, a race) goes on in <see cref="ChainAsync"/>; errors surface through the returned task, never thrown.
+    /// </remarks>
+    public Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages,
         ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        cancellationToken.ThrowIfCancellationRequested();
-
-        using var activity = StartActivity(streaming: false);
-        var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
-
-        var hedging = HedgingOf(options);
-        var preferred = PreferredIndex(options);
-        Plan(call, messages, ref options);
-        var walk = new ChainWalk(this, call, preferred, messages, options);
-        if (hedging != HedgingMode.None)
+        Activity? activity = null;
+        try
         {
-            // A race first; when every racer failed, the chain goes on from the next candidate.
+            ArgumentNullException.ThrowIfNull(messages);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            activity = StartActivity(streaming: false);
+            var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
+            var hedging = HedgingOf(options);
+            var preferred = PreferredIndex(options);
+            Plan(call, messages, ref options);
+            var walk = new ChainWalk(this, call, preferred, messages, options);
+            if (hedging != HedgingMode.None)
+            {
+                return Detach(RaceAsync(call, walk, messages, options, hedging, activity), activity);
+            }
+
+            if (!walk.TryNext(out var provider, out var probe) || !Reserve(call, provider))
+            {
+                return Detach(ChainAsync(call, walk, messages, options, activity, null, false, default), activity);
+            }
+
+            // The first attempt can never find the deadline passed: it starts with the call.
+            var attempt = BeginAttempt(call, provider, probe);
+            var pending = Start(provider, messages, OptionsFor(options, provider), attempt);
+            if (!pending.IsCompleted)
+            {
+                EndExchange(attempt.Exchange);
+                return Detach(ChainAsync(call, walk, messages, options, activity, provider, probe, FinishAsync(call, attempt, pending)), activity);
+            }
+
+            SendOutcome outcome;
+            try
+            {
+                outcome = Finish(call, attempt, pending, armed: false);
+            }
+            catch (OperationCanceledException ex)
+            {
+                // The caller's own cancellation: the chain surfaces it as a cancelled task.
+                return Detach(ChainAsync(call, walk, messages, options, activity, provider, probe, ValueTask.FromException<SendOutcome>(ex)), activity);
+            }
+
+            if (outcome.Response is not { } response)
+            {
+                return Detach(ChainAsync(call, walk, messages, options, activity, provider, probe, new(outcome)), activity);
+            }
+
+            Succeed(call, provider, 0, outcome.Attempt, activity);
+            Complete(call, provider, response);
+            activity?.Dispose();
+
+            // The provider's task holds the very response that was annotated.
+            return pending;
+        }
+        catch (Exception ex)
+        {
+            activity?.Dispose();
+            return ThrowAsync(ex);
+        }
+    }
+
+    /// <summary>
+    /// Hands the call to an async method: the activity started here stays current in that method's flow, while the
+    /// caller's flow gets its own current activity back, as it would from an async method.
+    /// </summary>
+    private static Task<ChatResponse> Detach(Task<ChatResponse> chain, Activity? activity)
+    {
+        if (activity is not null)
+        {
+            Activity.Current = activity.Parent;
+        }
+
+        return chain;
+    }
+
+    /// <summary>Surfaces an exception as an async method would: cancellation as a cancelled task, anything else as a faulted one.</summary>
+    private static async Task<ChatResponse> ThrowAsync(Exception exception)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+        return null!;
+    }
+
+    /// <summary>A hedged or parallel call: a race first; when every racer failed, the chain goes on from the next candidate.</summary>
+    private async Task<ChatResponse> RaceAsync(FallbackCall call, ChainWalk walk, IEnumerable<ChatMessage> messages, ChatOptions? options, HedgingMode hedging, Activity? activity)
+    {
+        ChainWalk rest;
+        try
+        {
             var race = new ResponseRace(this, call, walk, messages, options, hedging, activity);
             if (await race.AnswerAsync().ConfigureAwait(false) is { } won)
             {
+                activity?.Dispose();
                 return won;
             }
 
-            walk = race.Walk;
+            rest = race.Walk;
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
         }
 
-        while (walk.TryNext(out var provider, out var probe))
+        return await ChainAsync(call, rest, messages, options, activity, null, false, default).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Walks the rest of the chain. When <paramref name="started"/> is set, its attempt is already under way and
+    /// <paramref name="first"/> gives its outcome; the call's activity ends here.
+    /// </summary>
+    private async Task<ChatResponse> ChainAsync(
+        FallbackCall call,
+        ChainWalk walk,
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options,
+        Activity? activity,
+        ChainProvider? started,
+        bool startedProbe,
+        ValueTask<SendOutcome> first)
+    {
+        using var owned = activity;
+        var provider = started;
+        var probe = startedProbe;
+        while (provider is not null || walk.TryNext(out provider, out probe))
         {
             var providerOptions = OptionsFor(options, provider);
             for (var retry = 0; ; retry++)
             {
-                if (!Reserve(call, provider))
+                SendOutcome outcome;
+                if (started is not null)
+                {
+                    started = null;
+                    outcome = await first.ConfigureAwait(false);
+                }
+                else if (!Reserve(call, provider))
                 {
                     break;
                 }
+                else
+                {
+                    outcome = await SendAsync(call, provider, probe, messages, providerOptions).ConfigureAwait(false);
+                }
 
-                var outcome = await SendAsync(call, provider, probe, messages, providerOptions).ConfigureAwait(false);
                 if (outcome.Response is { } response)
                 {
                     Succeed(call, provider, retry, outcome.Attempt, activity);
@@ -218,6 +334,8 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
 
                 break;
             }
+
+            provider = null;
         }
 
         throw Exhausted(call, activity, deadline: false);
@@ -225,33 +343,67 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
 
     /// <summary>
     /// Sends one attempt and judges its answer: a response when it is good, otherwise the failure. The attempt has
-    /// ended (its timer returned, a cancelled one charged) when this returns; the caller's own cancellation, as
-    /// <see cref="FallbackCall.CallerToken"/> says, is thrown, never classified.
+    /// ended (its timer returned, a cancelled one charged) when this completes; the caller's own cancellation, as
+    /// <see cref="FallbackCall.CallerToken"/> says, is thrown, never classified. An answer that is already there
+    /// is judged without an async method.
     /// </summary>
-    private async ValueTask<SendOutcome> SendAsync(FallbackCall call, ChainProvider provider, bool probe, IEnumerable<ChatMessage> messages, ChatOptions? providerOptions)
+    private ValueTask<SendOutcome> SendAsync(FallbackCall call, ChainProvider provider, bool probe, IEnumerable<ChatMessage> messages, ChatOptions? providerOptions)
     {
         var attempt = BeginAttempt(call, provider, probe);
         if (attempt.DeadlinePassed)
         {
             EndAttempt(call, attempt, armed: false, abandoned: true, FailureKind.DeadlineExceeded);
-            return new(null, new(FailureKind.DeadlineExceeded, null, null, "deadline"), attempt, Expired: true);
+            return new(new SendOutcome(null, new(FailureKind.DeadlineExceeded, null, null, "deadline"), attempt, Expired: true));
         }
 
+        var pending = Start(provider, messages, providerOptions, attempt);
+        if (!pending.IsCompleted)
+        {
+            // The provider's flow keeps its exchange; the caller's flow does not.
+            EndExchange(attempt.Exchange);
+            return FinishAsync(call, attempt, pending);
+        }
+
+        try
+        {
+            return new(Finish(call, attempt, pending, armed: false));
+        }
+        catch (OperationCanceledException ex)
+        {
+            return ValueTask.FromException<SendOutcome>(ex);
+        }
+    }
+
+    /// <summary>Asks the provider; a provider that throws at once gives a faulted task, judged like any other.</summary>
+    private static Task<ChatResponse> Start(ChainProvider provider, IEnumerable<ChatMessage> messages, ChatOptions? providerOptions, AttemptScope attempt)
+    {
+        try
+        {
+            return provider.Client.GetResponseAsync(messages, providerOptions, attempt.Source.Token);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<ChatResponse>(ex);
+        }
+    }
+
+    /// <summary>Waits for an answer that is not there yet, under the attempt's timer (only a call that waits is timed).</summary>
+    private async ValueTask<SendOutcome> FinishAsync(FallbackCall call, AttemptScope attempt, Task<ChatResponse> pending)
+    {
+        Arm(call, attempt.Source, attempt.Provider.AttemptTimeout, attempt.Start);
+        await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return Finish(call, attempt, pending, armed: true);
+    }
+
+    /// <summary>Judges a finished attempt and ends it; the caller's own cancellation is rethrown, never classified.</summary>
+    private SendOutcome Finish(FallbackCall call, AttemptScope attempt, Task<ChatResponse> completed, bool armed)
+    {
         FailureClassification failure;
-        var armed = false;
+        var provider = attempt.Provider;
         var callerToken = call.CallerToken;
         try
         {
-            var pending = provider.Client.GetResponseAsync(messages, providerOptions, attempt.Source.Token);
-
-            // A response that is already there needs no timer; only a call that will wait is timed.
-            if (!pending.IsCompleted)
-            {
-                Arm(call, attempt.Source, provider.AttemptTimeout, attempt.Start);
-                armed = true;
-            }
-
-            var response = await pending.ConfigureAwait(false);
+            var response = completed.GetAwaiter().GetResult();
             var verdict = _fallbackOn[(int)FailureKind.Refusal] || provider.RequireFinishReason
                 ? _classifier.Inspect(response, provider.RequireFinishReason)
                 : FailureKind.None;

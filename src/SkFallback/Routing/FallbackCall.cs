@@ -81,7 +81,7 @@ internal sealed class FallbackCall
         }
     }
 
-    public List<FallbackAttempt> Attempts { get; } = new(1);
+    public AttemptList Attempts { get; } = new();
 
     public int RetryBudget { get; set; }
 
