@@ -172,7 +172,7 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
             cancellationToken.ThrowIfCancellationRequested();
 
             activity = StartActivity(streaming: false);
-            var call = new FallbackCall(_timeProvider, _retryBudget, _deadline, cancellationToken);
+            var call = FallbackCall.Rent(_timeProvider, _retryBudget, _deadline, cancellationToken);
             var hedging = HedgingOf(options);
             var preferred = PreferredIndex(options);
             Plan(call, messages, ref options);
@@ -215,6 +215,9 @@ public sealed partial class FallbackChatClient : IChatClient, IProviderHealth
             Succeed(call, provider, 0, outcome.Attempt, activity);
             Complete(call, provider, response);
             activity?.Dispose();
+
+            // Nothing refers to the call now (the answer holds its attempts, not the call), so the next call reuses it.
+            call.Recycle();
 
             // The provider's task holds the very response that was annotated.
             return pending;

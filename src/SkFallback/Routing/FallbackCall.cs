@@ -3,7 +3,11 @@ namespace SkFallback.Routing;
 /// <summary>The state of one call through the chain: its attempts, what is left of its retry budget, its deadline.</summary>
 internal sealed class FallbackCall
 {
-    private readonly TimeProvider _timeProvider;
+    // One idle call per thread: a call that answered at once is reused by the next call on its thread.
+    [ThreadStatic]
+    private static FallbackCall? t_idle;
+
+    private TimeProvider _timeProvider;
 
     public FallbackCall(TimeProvider timeProvider, int retryBudget, TimeSpan deadline, CancellationToken callerToken)
     {
@@ -13,6 +17,45 @@ internal sealed class FallbackCall
         StartTimestamp = timeProvider.GetTimestamp();
         HasDeadline = deadline != Timeout.InfiniteTimeSpan;
         Deadline = deadline;
+    }
+
+    /// <summary>A new call, reusing this thread's idle one when there is one (<see cref="Recycle"/>).</summary>
+    public static FallbackCall Rent(TimeProvider timeProvider, int retryBudget, TimeSpan deadline, CancellationToken callerToken)
+    {
+        var call = t_idle;
+        if (call is null)
+        {
+            return new(timeProvider, retryBudget, deadline, callerToken);
+        }
+
+        t_idle = null;
+        call._timeProvider = timeProvider;
+        call.RetryBudget = retryBudget;
+        call.CallerToken = callerToken;
+        call.StartTimestamp = timeProvider.GetTimestamp();
+        call.HasDeadline = deadline != Timeout.InfiniteTimeSpan;
+        call.Deadline = deadline;
+        call.Attempts = new();
+        return call;
+    }
+
+    /// <summary>
+    /// Makes a finished call this thread's idle one. Only for a call nothing refers to any more (the answer keeps
+    /// <see cref="Attempts"/>, never the call): everything but the clock is reset to a new call's state.
+    /// </summary>
+    public void Recycle()
+    {
+        CallerToken = default;
+        ContextFloor = null;
+        Charged = false;
+        Chunks = 0;
+        _cost = null;
+        Usage = null;
+        PromptBound = long.MinValue;
+        LastException = null;
+        _started = false;
+        DeadlineBinds = false;
+        t_idle = this;
     }
 
     /// <summary>A racer's call: the parent's clock, deadline and budgets, no retries, and its own attempt state.</summary>
@@ -81,17 +124,17 @@ internal sealed class FallbackCall
         }
     }
 
-    public AttemptList Attempts { get; } = new();
+    public AttemptList Attempts { get; private set; } = new();
 
     public int RetryBudget { get; set; }
 
-    public CancellationToken CallerToken { get; }
+    public CancellationToken CallerToken { get; private set; }
 
-    public long StartTimestamp { get; }
+    public long StartTimestamp { get; private set; }
 
-    public bool HasDeadline { get; }
+    public bool HasDeadline { get; private set; }
 
-    public TimeSpan Deadline { get; }
+    public TimeSpan Deadline { get; private set; }
 
     /// <summary>Gets or sets the context window of a provider that was too small; providers not larger are skipped.</summary>
     public int? ContextFloor { get; set; }
