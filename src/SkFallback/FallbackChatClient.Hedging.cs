@@ -358,7 +358,7 @@ public sealed partial class FallbackChatClient
                 FallbackTelemetry.RecordRacer(racer.Provider.Name, racer.Role, won: false);
                 if (racer.Ended)
                 {
-                    Call.Join(racer.Call, racer.SpentAtFork, winner: false);
+                    Call.Join(racer.Call, racer.SpentAtFork);
                     racer.Dispose();
                     continue;
                 }
@@ -395,20 +395,16 @@ public sealed partial class FallbackChatClient
                 return null;
             }
 
+            // The call takes the winner's attempt over and completes it as the chain completes any answer.
             var owner = Owner;
             var response = winner.Outcome.Response!;
-            var racerCall = winner.Call;
-            owner.Succeed(racerCall, winner.Provider, 0, winner.Outcome.Attempt, Activity);
-            owner.Charge(racerCall, winner.Provider, FailureKind.None, 200, racerCall.Routing is not null && response.Usage is null ? Cost.TokenEstimator.CountText(winner.Provider.Candidate.Family, response.Text) : 0);
-            winner.Settle(owner, racerCall.Spent - winner.SpentAtFork);
-            Call.Join(racerCall, winner.SpentAtFork, winner: true);
+            Call.Join(winner.Call, winner.SpentAtFork);
+            Call.TakeAttempt(winner.Call);
+            var spentBefore = Call.Spent;
+            owner.Succeed(Call, winner.Provider, 0, winner.Outcome.Attempt, Activity);
+            owner.Complete(Call, winner.Provider, response);
+            winner.Settle(owner, Call.Spent - spentBefore);
             winner.Dispose();
-            Annotate(response, winner.Provider, Call);
-            if (Call.Routing is not null || Call.LastCost is not null)
-            {
-                AnnotateCost(response.AdditionalProperties!, Call, winner.Provider);
-            }
-
             return response;
         }
 

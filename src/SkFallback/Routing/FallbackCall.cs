@@ -100,10 +100,10 @@ internal sealed class FallbackCall
     }
 
     /// <summary>
-    /// Takes back what a racer learned: its attempts, what it spent, its last error and the context floor; from the
-    /// winner also its cost annotations. Only the race's coordinator calls this, after the racer's attempt ended.
+    /// Takes back what a racer learned: its attempts, what it spent, its last error and the context floor (a winner's
+    /// running attempt is taken over with <see cref="TakeAttempt"/>). Only the race's coordinator calls this.
     /// </summary>
-    public void Join(FallbackCall racer, decimal spentAtFork, bool winner)
+    public void Join(FallbackCall racer, decimal spentAtFork)
     {
         Attempts.AddRange(racer.Attempts);
         if (racer.Spent != spentAtFork)
@@ -115,12 +115,6 @@ internal sealed class FallbackCall
         if (racer.ContextFloor is int floor)
         {
             ContextFloor = Math.Max(ContextFloor ?? 0, floor);
-        }
-
-        if (winner)
-        {
-            LastCost = racer.LastCost;
-            LastEstimate = racer.LastEstimate;
         }
     }
 
