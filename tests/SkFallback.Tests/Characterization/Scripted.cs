@@ -99,6 +99,9 @@ internal static class Scripted
     /// <summary>A stream that fails on its first read, after moving the clock by <paramref name="ms"/>.</summary>
     public static StreamStep Fails(Func<Exception> exception, FakeTimeProvider? clock = null, int ms = 0) => (_, _) => FailStream(exception, clock, ms);
 
+    /// <summary>A stream that opens (a role update) and then produces nothing until cancelled.</summary>
+    public static StreamStep Silent() => (_, ct) => SilentStream(ct);
+
     public static HttpRequestException Status(int status) => Chain.Status(status);
 
     public static HttpIOException Dropped() => new(HttpRequestError.ResponseEnded, "The response ended prematurely.");
@@ -157,6 +160,12 @@ internal static class Scripted
 
             yield return last;
         }
+    }
+
+    private static async IAsyncEnumerable<ChatResponseUpdate> SilentStream([EnumeratorCancellation] CancellationToken ct)
+    {
+        yield return new ChatResponseUpdate { Role = ChatRole.Assistant, MessageId = "m1" };
+        await Task.Delay(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
     }
 
     private static async IAsyncEnumerable<ChatResponseUpdate> FailStream(Func<Exception> exception, FakeTimeProvider? clock, int ms)
