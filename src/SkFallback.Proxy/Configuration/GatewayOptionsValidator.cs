@@ -1,0 +1,80 @@
+using SkFallback.Proxy.Keys;
+
+namespace SkFallback.Proxy.Configuration;
+
+/// <summary>Checks <see cref="GatewayOptions"/> at startup; every message names its key (<c>SkFallback:Proxy:Keys:0:Hash</c>) and the allowed values.</summary>
+internal static class GatewayOptionsValidator
+{
+    /// <summary>Adds the problems of the options to <paramref name="errors"/>.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="offline">Whether the gateway runs offline (a development key is made, so no key is required).</param>
+    /// <param name="errors">Where problems are added.</param>
+    public static void Validate(GatewayOptions options, bool offline, List<string> errors)
+    {
+        const string p = GatewayOptions.SectionName;
+        if (options.MaxRequestBytes is < 1024 or > 256L * 1024 * 1024)
+        {
+            errors.Add(FormattableString.Invariant($"{p}:MaxRequestBytes must be between 1024 and 268435456 (was {options.MaxRequestBytes})."));
+        }
+
+        if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromMinutes(10))
+        {
+            errors.Add(FormattableString.Invariant($"{p}:DrainTimeout must be between 00:00:00 and 00:10:00 (was {options.DrainTimeout})."));
+        }
+
+        if (options.DevelopmentKey is { Length: < 16 })
+        {
+            errors.Add($"{p}:DevelopmentKey must be at least 16 characters long.");
+        }
+
+        if (!offline && options.Keys.Count == 0)
+        {
+            errors.Add($"{p}:Keys must list at least one gateway key when chains are configured; create one with 'keys create --tenant NAME'.");
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Keys.Count; i++)
+        {
+            var key = options.Keys[i];
+            var k = FormattableString.Invariant($"{p}:Keys:{i}");
+            if (string.IsNullOrWhiteSpace(key.Id))
+            {
+                errors.Add($"{k}:Id is required (a name for the key, shown instead of it).");
+            }
+            else if (!ids.Add(key.Id))
+            {
+                errors.Add($"{k}:Id '{key.Id}' is used by another key.");
+            }
+
+            if (!GatewayKeyHash.TryParse(key.Hash, out _))
+            {
+                errors.Add($"{k}:Hash must be 'sha256:' followed by 64 hex digits (as 'keys create' prints); the key itself is never stored.");
+            }
+            else if (!hashes.Add(key.Hash))
+            {
+                errors.Add($"{k}:Hash is the same as another key's.");
+            }
+
+            if (key.RequestsPerMinute is < 1)
+            {
+                errors.Add(FormattableString.Invariant($"{k}:RequestsPerMinute must be at least 1 (was {key.RequestsPerMinute})."));
+            }
+
+            if (key.TokensPerMinute is < 1)
+            {
+                errors.Add(FormattableString.Invariant($"{k}:TokensPerMinute must be at least 1 (was {key.TokensPerMinute})."));
+            }
+
+            if (key.DailyBudgetUsd is < 0)
+            {
+                errors.Add(FormattableString.Invariant($"{k}:DailyBudgetUsd must not be negative (was {key.DailyBudgetUsd})."));
+            }
+
+            if (key.MonthlyBudgetUsd is < 0)
+            {
+                errors.Add(FormattableString.Invariant($"{k}:MonthlyBudgetUsd must not be negative (was {key.MonthlyBudgetUsd})."));
+            }
+        }
+    }
+}

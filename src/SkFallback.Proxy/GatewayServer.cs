@@ -1,0 +1,286 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SkFallback.Anthropic;
+using SkFallback.Cost;
+using SkFallback.Proxy.Chains;
+using SkFallback.Proxy.Configuration;
+using SkFallback.Proxy.Keys;
+using SkFallback.Proxy.Offline;
+using SkFallback.Proxy.OpenAI;
+using SkFallback.Proxy.Operations;
+using SkFallback.Proxy.Wire;
+using SkFallback.Simulator;
+
+namespace SkFallback.Proxy;
+
+/// <summary>
+/// The gateway: a Kestrel host serving the OpenAI and Anthropic wires over the configured chains (or, with nothing
+/// configured, over the built-in simulator with a development key). Configuration is validated before the host starts;
+/// every problem is reported at once, naming its key.
+/// </summary>
+internal sealed class GatewayServer : IAsyncDisposable
+{
+    /// <summary>Where the gateway listens when no URL is configured.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5100";
+
+    private readonly WebApplication _app;
+    private readonly bool _ownsSimulator;
+    private int _disposed;
+
+    private GatewayServer(WebApplication app, Uri baseUri, ChainCatalog catalog, ProviderSimulator? simulator, bool ownsSimulator, string? developmentKey, SpendLedger ledger)
+    {
+        _app = app;
+        BaseUri = baseUri;
+        Catalog = catalog;
+        Simulator = simulator;
+        _ownsSimulator = ownsSimulator;
+        DevelopmentKey = developmentKey;
+        Ledger = ledger;
+    }
+
+    /// <summary>Gets the root address, <c>http://127.0.0.1:{port}/</c>.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>Gets the OpenAI base address, <c>{BaseUri}v1/</c>.</summary>
+    public Uri OpenAIEndpoint => new(BaseUri, "v1/");
+
+    /// <summary>Gets the chains and virtual models.</summary>
+    public ChainCatalog Catalog { get; }
+
+    /// <summary>Gets the simulator served offline, if any.</summary>
+    public ProviderSimulator? Simulator { get; }
+
+    /// <summary>Gets the development key (offline only).</summary>
+    public string? DevelopmentKey { get; }
+
+    /// <summary>Gets the spend ledger every chain records to.</summary>
+    public SpendLedger Ledger { get; }
+
+    /// <summary>Gets the host's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Builds, validates and starts the gateway.</summary>
+    /// <param name="start">How to start it.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running gateway.</returns>
+    /// <exception cref="GatewayConfigurationException">The configuration is invalid.</exception>
+    public static async Task<GatewayServer> StartAsync(GatewayStartOptions start, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = start.Args,
+            ApplicationName = typeof(GatewayServer).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (start.Configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(start.Configuration);
+        }
+
+        if (!start.ConsoleLogging)
+        {
+            builder.Logging.ClearProviders();
+        }
+
+        var configuration = builder.Configuration;
+        var options = new GatewayOptions();
+        var errors = new List<string>();
+        try
+        {
+            configuration.GetSection(GatewayOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException exception)
+        {
+            errors.Add($"{GatewayOptions.SectionName}: {exception.Message}");
+        }
+
+        var offline = options.Offline ?? !ChainConfiguration.HasChains(configuration);
+        ProviderSimulator? simulator = null;
+        var ownsSimulator = false;
+        List<(string Name, string Section, FallbackOptions Options)> chains;
+        if (offline)
+        {
+            simulator = start.Simulator;
+            if (simulator is null)
+            {
+                simulator = await ProviderSimulator.StartAsync(new SimulatorOptions(), cancellationToken).ConfigureAwait(false);
+                ownsSimulator = true;
+            }
+
+            chains = OfflineChains.Create(simulator);
+            foreach (var (_, section, chain) in chains)
+            {
+                ChainConfiguration.Validate(chain, section, errors);
+            }
+        }
+        else
+        {
+            chains = ChainConfiguration.Read(configuration, errors);
+        }
+
+        GatewayOptionsValidator.Validate(options, offline, errors);
+        if (errors.Count > 0)
+        {
+            if (ownsSimulator)
+            {
+                await simulator!.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw new GatewayConfigurationException(errors);
+        }
+
+        var developmentKey = offline ? options.DevelopmentKey ?? GatewayKeyHash.NewKey() : null;
+        var time = start.TimeProvider ?? TimeProvider.System;
+        var urls = configuration["urls"];
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+        });
+        if (string.IsNullOrWhiteSpace(urls))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout);
+        start.ConfigureBuilder?.Invoke(builder);
+        var app = builder.Build();
+
+        var ledger = new SpendLedger(time);
+        var built = new List<(string, FallbackOptions, FallbackChatClient)>();
+        ChainCatalog? catalog = null;
+        try
+        {
+            var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+            foreach (var (name, section, chain) in chains)
+            {
+                try
+                {
+                    built.Add((name, chain, new FallbackChatClient(chain, [new AnthropicProviderClientFactory()], loggers, time, ledger: ledger)));
+                }
+                catch (OptionsValidationException exception)
+                {
+                    errors.AddRange(exception.Failures.Select(f => f.Replace(FallbackOptions.SectionName + ":", section + ":", StringComparison.Ordinal)));
+                }
+            }
+
+            if (errors.Count > 0)
+            {
+                throw new GatewayConfigurationException(errors);
+            }
+
+            catalog = new ChainCatalog(built);
+            var keys = GatewayKeyStore.Create(options, developmentKey);
+            var secrets = chains.SelectMany(c => c.Options.Providers).Select(p => p.ApiKey).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+            var gateway = new ChatGateway(catalog, keys, options, time, secrets);
+            var state = new GatewayState();
+            app.Lifetime.ApplicationStopping.Register(state.BeginDrain);
+            Map(app, gateway, catalog, keys, state);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var port = new Uri(address).Port;
+            return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger);
+        }
+        catch
+        {
+            catalog?.Dispose();
+            if (catalog is null)
+            {
+                foreach (var (_, _, client) in built)
+                {
+                    ((Microsoft.Extensions.AI.IChatClient)client).Dispose();
+                }
+            }
+
+            await app.DisposeAsync().ConfigureAwait(false);
+            if (ownsSimulator)
+            {
+                await simulator!.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Completes when the host stops (Ctrl+C, SIGTERM).</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task.</returns>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Stops the host, letting in-flight requests finish up to the drain timeout.</summary>
+    /// <param name="cancellationToken">Cuts the drain short.</param>
+    /// <returns>A task.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            Catalog.Dispose();
+            if (_ownsSimulator && Simulator is not null)
+            {
+                await Simulator.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void Map(WebApplication app, ChatGateway gateway, ChainCatalog catalog, GatewayKeyStore keys, GatewayState state)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SkFallback.Proxy");
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException exception) when (!context.Response.HasStarted)
+            {
+                await WireErrors.WriteAsync(context, WireErrors.WireOf(context.Request.Path),
+                    new GatewayError(exception.StatusCode, "invalid_request_error", null, null, "The request could not be read.")).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away; nothing to answer.
+            }
+            catch (Exception exception) when (!context.Response.HasStarted)
+            {
+                GatewayLog.Unhandled(logger, context.Request.Path.Value ?? string.Empty, exception.GetType().Name);
+                await WireErrors.WriteAsync(context, WireErrors.WireOf(context.Request.Path),
+                    new GatewayError(500, "api_error", "internal_error", null, "The gateway failed to process the request.")).ConfigureAwait(false);
+            }
+        });
+
+        var openAI = new OpenAIChatEndpoint(gateway);
+        var models = new ModelsEndpoint(catalog, keys);
+        var operations = new OperationsEndpoints(catalog, state);
+        app.MapPost("/v1/chat/completions", openAI.HandleAsync);
+        app.MapGet("/v1/models", models.ListAsync);
+        app.MapGet("/v1/models/{id}", context => models.GetAsync(context, context.Request.RouteValues["id"] as string ?? string.Empty));
+        app.MapGet("/healthz", OperationsEndpoints.LiveAsync);
+        app.MapGet("/readyz", operations.ReadyAsync);
+        app.MapGet("/v1/providers/health", operations.ProviderHealthAsync);
+        app.MapFallback(context => WireErrors.WriteAsync(context, WireErrors.WireOf(context.Request.Path),
+            new GatewayError(404, "invalid_request_error", "unknown_url", null, $"Unknown request URL: {context.Request.Method} {context.Request.Path}.")));
+    }
+}

@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+
+namespace SkFallback.Proxy.Wire;
+
+/// <summary>
+/// Writes server-sent events (<c>event: name\n</c>, <c>data: json\n\n</c>) to a response, one JSON writer reused for
+/// every event, flushed per event so each reaches the client at once.
+/// </summary>
+internal sealed class SseWriter : IDisposable
+{
+    private static readonly byte[] Data = "data: "u8.ToArray();
+    private static readonly byte[] Event = "event: "u8.ToArray();
+    private static readonly byte[] End = "\n\n"u8.ToArray();
+    private readonly PipeWriter _output;
+    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly Utf8JsonWriter _json;
+
+    /// <summary>Initializes a new instance of the <see cref="SseWriter"/> class.</summary>
+    /// <param name="output">The response body.</param>
+    public SseWriter(PipeWriter output)
+    {
+        _output = output;
+        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    /// <summary>Starts an event's JSON; write one value, then call <see cref="SendAsync"/>.</summary>
+    /// <returns>The JSON writer.</returns>
+    public Utf8JsonWriter Begin()
+    {
+        _buffer.ResetWrittenCount();
+        _json.Reset(_buffer);
+        return _json;
+    }
+
+    /// <summary>Sends the event begun with <see cref="Begin"/>.</summary>
+    /// <param name="eventName">The event name (the Anthropic wire names events), or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the event was flushed.</returns>
+    public ValueTask<FlushResult> SendAsync(string? eventName, CancellationToken cancellationToken)
+    {
+        _json.Flush();
+        if (eventName is not null)
+        {
+            _output.Write(Event);
+            var span = _output.GetSpan(System.Text.Encoding.UTF8.GetMaxByteCount(eventName.Length));
+            _output.Advance(System.Text.Encoding.UTF8.GetBytes(eventName, span));
+            _output.Write("\n"u8);
+        }
+
+        _output.Write(Data);
+        _output.Write(_buffer.WrittenSpan);
+        _output.Write(End);
+        return _output.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Sends <c>data: [DONE]</c> (the OpenAI wire's end).</summary>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when flushed.</returns>
+    public ValueTask<FlushResult> SendDoneAsync(CancellationToken cancellationToken)
+    {
+        _output.Write("data: [DONE]\n\n"u8);
+        return _output.FlushAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _json.Dispose();
+}
