@@ -1,6 +1,4 @@
 using System.Collections.Frozen;
-using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -35,12 +33,6 @@ public sealed class PriceCatalog
     internal const string EmbeddedResourceName = "SkFallback.Cost.price-catalog.json";
 
     private static readonly Lazy<PriceCatalog> Embedded = new(() => LoadEmbedded(allowModelAliases: false), LazyThreadSafetyMode.ExecutionAndPublication);
-
-    private static readonly FrozenSet<string> KnownFields = new[]
-    {
-        "provider", "inputPerMillion", "outputPerMillion", "cachedInputPerMillion", "contextWindow", "maxOutputTokens",
-        "capabilities:tools", "capabilities:vision", "capabilities:json", "qualityTier", "source",
-    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private readonly FrozenDictionary<string, ModelPrice> _models;
 
@@ -102,14 +94,7 @@ public sealed class PriceCatalog
     public PriceCatalog Merge(IConfigurationSection section, bool allowModelAliases = false)
     {
         ArgumentNullException.ThrowIfNull(section);
-        var entries = new List<(string ModelId, string Key, Dictionary<string, string?> Fields)>();
-        foreach (var model in section.GetChildren())
-        {
-            var fields = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            Flatten(model, string.Empty, fields);
-            entries.Add((model.Key, model.Path, fields));
-        }
-
+        var entries = PriceCatalogReader.ReadSection(section);
         return Apply(AsOf, entries, allowModelAliases, section.Path, pascalKeys: true);
     }
 
@@ -145,75 +130,11 @@ public sealed class PriceCatalog
 
     private PriceCatalog MergeJson(Stream json, bool allowModelAliases, string sourceName, bool requireAsOf)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException ex)
-        {
-            throw Invalid(sourceName, [$"{sourceName} is not valid JSON: {ex.Message}"]);
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            var errors = new List<string>();
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid(sourceName, [$"{sourceName} must be a JSON object with \"asOf\" and \"models\"."]);
-            }
-
-            var asOf = AsOf;
-            if (TryProperty(root, "asOf", out var asOfElement))
-            {
-                if (asOfElement.ValueKind == JsonValueKind.String
-                    && DateOnly.TryParseExact(asOfElement.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
-                {
-                    asOf = parsed > asOf ? parsed : asOf;
-                }
-                else
-                {
-                    errors.Add($"{sourceName}:asOf must be a date written yyyy-MM-dd (was {asOfElement.GetRawText()}).");
-                }
-            }
-            else if (requireAsOf)
-            {
-                errors.Add($"{sourceName}:asOf is required: the date the prices were checked (yyyy-MM-dd).");
-            }
-
-            var entries = new List<(string ModelId, string Key, Dictionary<string, string?> Fields)>();
-            if (!TryProperty(root, "models", out var models) || models.ValueKind != JsonValueKind.Object)
-            {
-                errors.Add($"{sourceName}:models is required: an object of entries keyed by pinned model id.");
-            }
-            else
-            {
-                foreach (var model in models.EnumerateObject())
-                {
-                    var key = $"{sourceName}:models:{model.Name}";
-                    if (model.Value.ValueKind != JsonValueKind.Object)
-                    {
-                        errors.Add($"{key} must be an object.");
-                        continue;
-                    }
-
-                    var fields = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-                    Flatten(model.Value, string.Empty, fields);
-                    entries.Add((model.Name, key, fields));
-                }
-            }
-
-            if (errors.Count > 0)
-            {
-                throw Invalid(sourceName, errors);
-            }
-
-            return Apply(asOf, entries, allowModelAliases, sourceName, pascalKeys: false);
-        }
+        var (asOf, entries) = PriceCatalogReader.ReadJson(json, sourceName, AsOf, requireAsOf);
+        return Apply(asOf, entries, allowModelAliases, sourceName, pascalKeys: false);
     }
 
-    private PriceCatalog Apply(DateOnly asOf, List<(string ModelId, string Key, Dictionary<string, string?> Fields)> entries, bool allowModelAliases, string sourceName, bool pascalKeys)
+    private PriceCatalog Apply(DateOnly asOf, List<PriceEntry> entries, bool allowModelAliases, string sourceName, bool pascalKeys)
     {
         if (entries.Count == 0 && asOf == AsOf)
         {
@@ -225,7 +146,7 @@ public sealed class PriceCatalog
         foreach (var (modelId, key, fields) in entries)
         {
             merged.TryGetValue(modelId, out var existing);
-            if (Build(modelId, key, fields, existing, allowModelAliases, pascalKeys, errors) is { } price)
+            if (ModelPriceFields.Build(modelId, key, fields, existing, allowModelAliases, pascalKeys, errors) is { } price)
             {
                 merged[modelId] = price;
             }
@@ -233,209 +154,9 @@ public sealed class PriceCatalog
 
         if (errors.Count > 0)
         {
-            throw Invalid(sourceName, errors);
+            throw PriceCatalogReader.Invalid(sourceName, errors);
         }
 
         return new PriceCatalog(asOf, merged.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
     }
-
-    private static ModelPrice? Build(string modelId, string entryKey, Dictionary<string, string?> fields, ModelPrice? existing, bool allowModelAliases, bool pascalKeys, List<string> errors)
-    {
-        var before = errors.Count;
-        var key = new EntryKey(entryKey, pascalKeys);
-        if (string.IsNullOrWhiteSpace(modelId))
-        {
-            errors.Add($"{entryKey} has an empty model id.");
-        }
-        else if (!allowModelAliases && FallbackOptionsValidator.IsAlias(modelId))
-        {
-            errors.Add($"{entryKey}: '{modelId}' is a moving alias; list a pinned, dated model id, or allow model aliases.");
-        }
-
-        foreach (var field in fields.Keys)
-        {
-            if (!KnownFields.Contains(field))
-            {
-                errors.Add($"{entryKey}:{key.Name(field)} is not a known field (known: {string.Join(", ", KnownFields.Order(StringComparer.Ordinal))}).");
-            }
-        }
-
-        var provider = Text(fields, "provider") ?? existing?.Provider;
-        if (string.IsNullOrWhiteSpace(provider))
-        {
-            errors.Add($"{key.Of("provider")} is required (a provider kind such as {ProviderKinds.OpenAI} or {ProviderKinds.Anthropic}).");
-        }
-
-        var input = Price(fields, "inputPerMillion", key, errors, existing?.InputPerMillion);
-        var output = Price(fields, "outputPerMillion", key, errors, existing?.OutputPerMillion);
-        var cached = fields.ContainsKey("cachedInputPerMillion") ? Price(fields, "cachedInputPerMillion", key, errors, null, required: false) : existing?.CachedInputPerMillion;
-        var context = Integer(fields, "contextWindow", key, errors, existing?.ContextWindow, 1, int.MaxValue);
-        var maxOutput = Integer(fields, "maxOutputTokens", key, errors, existing?.MaxOutputTokens, 1, int.MaxValue);
-        var tier = Integer(fields, "qualityTier", key, errors, existing?.QualityTier, 1, 5);
-        if (context is int c && maxOutput is int m && m > c)
-        {
-            errors.Add($"{key.Of("maxOutputTokens")} ({m}) must not exceed {key.Of("contextWindow")} ({c}).");
-        }
-
-        var capabilities = existing?.Capabilities ?? ModelCapabilities.None;
-        capabilities = Flag(fields, "capabilities:tools", ModelCapabilities.Tools, capabilities, key, errors);
-        capabilities = Flag(fields, "capabilities:vision", ModelCapabilities.Vision, capabilities, key, errors);
-        capabilities = Flag(fields, "capabilities:json", ModelCapabilities.Json, capabilities, key, errors);
-
-        if (errors.Count > before)
-        {
-            return null;
-        }
-
-        return new ModelPrice
-        {
-            ModelId = modelId,
-            Provider = provider!,
-            InputPerMillion = input!.Value,
-            OutputPerMillion = output!.Value,
-            CachedInputPerMillion = cached,
-            ContextWindow = context!.Value,
-            MaxOutputTokens = maxOutput!.Value,
-            Capabilities = capabilities,
-            QualityTier = tier!.Value,
-            Source = Text(fields, "source") ?? existing?.Source,
-        };
-    }
-
-    private static string? Text(Dictionary<string, string?> fields, string name) =>
-        fields.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
-
-    private static decimal? Price(Dictionary<string, string?> fields, string name, EntryKey key, List<string> errors, decimal? fallback, bool required = true)
-    {
-        if (Text(fields, name) is not { } raw)
-        {
-            if (fallback is null && required)
-            {
-                errors.Add($"{key.Of(name)} is required: US dollars per million tokens, 0 or more.");
-            }
-
-            return fallback;
-        }
-
-        if (!decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-        {
-            errors.Add($"{key.Of(name)} must be a number of US dollars per million tokens (was '{raw}').");
-            return null;
-        }
-
-        if (value < 0)
-        {
-            errors.Add($"{key.Of(name)} must be 0 or more (was {raw}).");
-            return null;
-        }
-
-        return value;
-    }
-
-    private static int? Integer(Dictionary<string, string?> fields, string name, EntryKey key, List<string> errors, int? fallback, int min, int max)
-    {
-        if (Text(fields, name) is not { } raw)
-        {
-            if (fallback is null)
-            {
-                errors.Add($"{key.Of(name)} is required: a whole number from {min} to {max}.");
-            }
-
-            return fallback;
-        }
-
-        if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            errors.Add($"{key.Of(name)} must be a whole number from {min} to {max} (was '{raw}').");
-            return null;
-        }
-
-        return value;
-    }
-
-    private static ModelCapabilities Flag(Dictionary<string, string?> fields, string name, ModelCapabilities flag, ModelCapabilities current, EntryKey key, List<string> errors)
-    {
-        if (Text(fields, name) is not { } raw)
-        {
-            return current;
-        }
-
-        if (!bool.TryParse(raw, out var on))
-        {
-            errors.Add($"{key.Of(name)} must be true or false (was '{raw}').");
-            return current;
-        }
-
-        return on ? current | flag : current & ~flag;
-    }
-
-    private static void Flatten(JsonElement element, string prefix, Dictionary<string, string?> fields)
-    {
-        foreach (var property in element.EnumerateObject())
-        {
-            var name = prefix + property.Name;
-            switch (property.Value.ValueKind)
-            {
-                case JsonValueKind.Object:
-                    Flatten(property.Value, name + ":", fields);
-                    break;
-                case JsonValueKind.String:
-                    fields[name] = property.Value.GetString();
-                    break;
-                case JsonValueKind.Null:
-                    fields[name] = null;
-                    break;
-                case JsonValueKind.True:
-                case JsonValueKind.False:
-                    fields[name] = property.Value.GetBoolean() ? "true" : "false";
-                    break;
-                default:
-                    fields[name] = property.Value.GetRawText();
-                    break;
-            }
-        }
-    }
-
-    private static void Flatten(IConfigurationSection section, string prefix, Dictionary<string, string?> fields)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            var name = prefix + child.Key;
-            if (child.Value is null && child.GetChildren().Any())
-            {
-                Flatten(child, name + ":", fields);
-            }
-            else
-            {
-                fields[name] = child.Value;
-            }
-        }
-    }
-
-    private static bool TryProperty(JsonElement element, string name, out JsonElement value)
-    {
-        foreach (var property in element.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                value = property.Value;
-                return true;
-            }
-        }
-
-        value = default;
-        return false;
-    }
-
-    /// <summary>Names the keys of one entry as the source spells them: PascalCase in configuration, camelCase in JSON.</summary>
-    private readonly record struct EntryKey(string Prefix, bool Pascal)
-    {
-        public string Of(string field) => $"{Prefix}:{Name(field)}";
-
-        public string Name(string field) =>
-            Pascal ? string.Join(':', field.Split(':').Select(part => part.Length == 0 ? part : char.ToUpperInvariant(part[0]) + part[1..])) : field;
-    }
-
-    private static OptionsValidationException Invalid(string sourceName, IEnumerable<string> errors) =>
-        new(sourceName, typeof(PriceCatalog), errors);
 }

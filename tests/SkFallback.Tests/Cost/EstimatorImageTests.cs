@@ -15,7 +15,7 @@ public class EstimatorImageTests
     [InlineData(1024, 1024, 765)] // the documentation's first example
     [InlineData(2048, 4096, 1105)] // the second: fit to 1024 × 2048, then 768 × 1536, 6 tiles
     public void HighDetailImageTokens_DocumentedExamples_MatchPublishedCost(int width, int height, int published) =>
-        Assert.Equal(published, TokenEstimator.HighDetailImageTokens(width, height));
+        Assert.Equal(published, ImageTokenCost.HighDetail(width, height));
 
     [Fact]
     public void EstimatePromptTokens_LowDetailLargeImage_CostsBase()
@@ -61,7 +61,7 @@ public class EstimatorImageTests
             _ => (WebP("VP8X", width, height), "image/webp"),
         };
 
-        Assert.True(TokenEstimator.ImageHeader.TryReadSize(bytes, out var w, out var h));
+        Assert.True(ImageHeader.TryReadSize(bytes, out var w, out var h));
         Assert.Equal((width, height), (w, h));
         Assert.Equal(Reference(width, height), ImageTokens(new DataContent(bytes, mediaType)));
         Assert.NotEqual(TokenEstimator.TokensPerImage, Reference(width, height));
@@ -103,7 +103,7 @@ public class EstimatorImageTests
 
     [Fact]
     public void ImageHeader_ZeroSize_IsUnknown() =>
-        Assert.False(TokenEstimator.ImageHeader.TryReadSize(Png(0, 100), out _, out _));
+        Assert.False(ImageHeader.TryReadSize(Png(0, 100), out _, out _));
 
     private static int ImageTokens(AIContent image)
     {

@@ -37,7 +37,7 @@ public class EstimatorPreTokenizerTests
             var actual = new List<string>();
             for (var start = 0; start < text.Length;)
             {
-                var end = TokenEstimator.TiktokenEncoding.NextPiece(text, start, encoding.O200k);
+                var end = AsciiPreTokenizer.NextPiece(text, start, encoding.O200k);
                 if (end <= start)
                 {
                     return false;
@@ -89,8 +89,8 @@ public class EstimatorPreTokenizerTests
     public void CountTokens_RepeatedAndLongPieces_RememberedCountsStayExact()
     {
         // The same text counted twice (second time from remembered pieces) and a piece too long to be remembered.
-        var encoding = new TokenEstimator.TiktokenEncoding(TokenEstimator.TokenizerOf(TokenizerFamily.OpenAIO200k).Tokenizer, o200k: true);
-        var longWord = new string('x', TokenEstimator.TiktokenEncoding.MaxCachedPieceLength + 5);
+        var encoding = new TiktokenEncoding(TokenEstimator.TokenizerOf(TokenizerFamily.OpenAIO200k).Tokenizer, o200k: true);
+        var longWord = new string('x', TiktokenEncoding.MaxCachedPieceLength + 5);
         var text = $"The cat sat on the mat, and the cat sat again. {longWord} {longWord}";
 
         var first = encoding.CountTokens(text);
