@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace SkFallback.Diagnostics;
@@ -6,7 +5,7 @@ namespace SkFallback.Diagnostics;
 /// <summary>The names of SkFallback's activity source, meter, instruments and tags, in one place.</summary>
 public static class FallbackTelemetry
 {
-    /// <summary>The name of the <see cref="ActivitySource"/> and the <see cref="Meter"/>.</summary>
+    /// <summary>The name of the <see cref="System.Diagnostics.ActivitySource"/> and the <see cref="System.Diagnostics.Metrics.Meter"/> of every chain.</summary>
     public const string SourceName = "SkFallback";
 
     /// <summary>Counter of provider attempts, tagged with provider, model and outcome.</summary>
@@ -90,85 +89,13 @@ public static class FallbackTelemetry
     /// <summary>Tag: the cache layer that served an answer.</summary>
     public const string CacheLayerTag = "skfallback.cache.layer";
 
-    internal static readonly ActivitySource ActivitySource = new(SourceName, typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString());
-    internal static readonly Meter Meter = new(SourceName, typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString());
-
-    internal static readonly Counter<long> Attempts = Meter.CreateCounter<long>(AttemptsInstrument, "{attempt}", "Provider attempts by outcome.");
-    internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(FallbacksInstrument, "{fallback}", "Moves to the next provider, by reason.");
-    internal static readonly Histogram<double> AttemptDuration = Meter.CreateHistogram<double>(AttemptDurationInstrument, "s", "Duration of one provider attempt.");
-    internal static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>(CallDurationInstrument, "s", "Duration of one fallback call, all attempts included.");
+    /// <summary>The meter of the parts a chain does not own (the spend ledger, the response cache); each chain has its own (<see cref="ChainTelemetry"/>).</summary>
+    internal static readonly Meter Meter = new(SourceName, Version);
 
     internal static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>(TokenUsageInstrument, "{token}", "Tokens used per provider attempt.");
     internal static readonly Counter<double> Cost = Meter.CreateCounter<double>(CostInstrument, "USD", "Spend at catalog prices.");
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<FallbackChatClient, byte> LiveClients = new();
-
-    internal static readonly ObservableGauge<int> BreakerState = Meter.CreateObservableGauge(
-        BreakerStateInstrument, ObserveBreakers, "{state}", "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.");
-
-    internal static void Register(FallbackChatClient client) => LiveClients.TryAdd(client, 0);
-
-    internal static void Unregister(FallbackChatClient client) => LiveClients.TryRemove(client, out _);
-
-    private static IEnumerable<Measurement<int>> ObserveBreakers()
-    {
-        foreach (var client in LiveClients.Keys)
-        {
-            foreach (var (key, state) in client.BreakerStates())
-            {
-                yield return new Measurement<int>((int)state, new KeyValuePair<string, object?>(ProviderTag, key));
-            }
-        }
-    }
-
-    internal static readonly Counter<long> BreakerTransitions = Meter.CreateCounter<long>(BreakerTransitionsInstrument, "{transition}", "Circuit breaker transitions.");
-
-    internal static void RecordBreakerTransition(string providerKey, CircuitBreaking.CircuitState from, CircuitBreaking.CircuitState to)
-    {
-        if (BreakerTransitions.Enabled)
-        {
-            BreakerTransitions.Add(1, new(ProviderTag, providerKey), new(FromStateTag, from.ToString()), new(ToStateTag, to.ToString()));
-        }
-    }
-
-    internal static void RecordAttempt(string provider, string model, FailureKind outcome, TimeSpan elapsed)
-    {
-        if (Attempts.Enabled)
-        {
-            Attempts.Add(1, new(ProviderTag, provider), new(RequestModelTag, model), new(OutcomeTag, OutcomeName(outcome)));
-        }
-
-        if (AttemptDuration.Enabled)
-        {
-            AttemptDuration.Record(elapsed.TotalSeconds, new(ProviderTag, provider), new(RequestModelTag, model), new(OutcomeTag, OutcomeName(outcome)));
-        }
-    }
-
-    internal static readonly Counter<long> Racers = Meter.CreateCounter<long>(RacersInstrument, "{attempt}", "Racers of hedged and parallel calls, by role and whether they won.");
-
-    internal static void RecordRacer(string provider, string role, bool won)
-    {
-        if (Racers.Enabled)
-        {
-            Racers.Add(1, new(ProviderTag, provider), new(RaceRoleTag, role), new(RaceWonTag, won));
-        }
-    }
-
-    internal static void RecordFallback(string provider, FailureKind reason)
-    {
-        if (Fallbacks.Enabled)
-        {
-            Fallbacks.Add(1, new(ProviderTag, provider), new(ReasonTag, OutcomeName(reason)));
-        }
-    }
-
-    internal static void RecordCall(string? provider, FailureKind outcome, TimeSpan elapsed)
-    {
-        if (CallDuration.Enabled)
-        {
-            CallDuration.Record(elapsed.TotalSeconds, new(ProviderTag, provider ?? "none"), new(OutcomeTag, OutcomeName(outcome)));
-        }
-    }
+    internal static string? Version => typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString();
 
     // Cached names: Enum.ToString allocates on every call.
     private static readonly string[] OutcomeNames = Enum.GetNames<FailureKind>();

@@ -47,6 +47,12 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Debug, "Provider {Provider} won a race of {RacerCount}; the others are cancelled")]
     public static partial void RaceWon(ILogger logger, string provider, int racerCount);
 
+    [LoggerMessage(15, LogLevel.Debug, "Provider {Provider} ({Model}) skipped without a request: {Reason}: {Detail}")]
+    public static partial void Skipped(ILogger logger, string provider, string model, FailureKind reason, string detail);
+
+    [LoggerMessage(16, LogLevel.Debug, "Racer {Provider} ({Model}) cancelled: {Detail}")]
+    public static partial void RacerCancelled(ILogger logger, string provider, string model, string detail);
+
     [LoggerMessage(30, LogLevel.Warning, "Provider {Provider} rejected a {Mode} continuation (HTTP {StatusCode}); asking it again with an instructed continuation, as for its later continuations")]
     public static partial void ContinuationModeRejected(ILogger logger, string provider, SkFallback.Streaming.ContinuationMode mode, int? statusCode);
 }

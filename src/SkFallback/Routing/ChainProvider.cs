@@ -140,6 +140,19 @@ internal sealed class ChainProvider : IDisposable
         while (Interlocked.CompareExchange(ref _coolingUntilUtcTicks, ticks, current) != current);
     }
 
+    /// <summary>The options as this provider is sent them: a model id from the caller names one provider's model; every provider is pinned to its own.</summary>
+    public ChatOptions? OptionsFor(ChatOptions? options)
+    {
+        if (options?.ModelId is null || string.Equals(options.ModelId, Model, StringComparison.Ordinal))
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.ModelId = Model;
+        return copy;
+    }
+
     public void Dispose()
     {
         if (OwnsClient)

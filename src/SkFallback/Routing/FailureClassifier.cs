@@ -9,10 +9,10 @@ using SkFallback.Providers;
 namespace SkFallback.Routing;
 
 /// <summary>
-/// Turns what went wrong in one attempt (an exception, an HTTP status and error body, or a response that came
-/// back as a success but is not one) into a <see cref="FailureKind"/>.
+/// Turns what went wrong in one attempt (an exception, or an HTTP status and its error body) into a
+/// <see cref="FailureKind"/>. Answers that came back as a success but are not one are the judge's (<see cref="Judging.OutcomeJudge"/>).
 /// </summary>
-internal sealed class FailureClassifier
+internal static class FailureClassifier
 {
     private static readonly string[] ContextMarkers =
     [
@@ -25,22 +25,6 @@ internal sealed class FailureClassifier
         "content_filter", "content_policy", "content filtering", "content management policy", "responsible ai", "safety system", "usage policy",
         "flagged as potentially violating", "violates our usage polic", "violating our usage polic",
     ];
-
-    private readonly string[] _refusalPhrases;
-    private readonly int _longestRefusalPhrase;
-
-    // The first letters of the phrases, both cases: most answers are cleared by one lookup.
-    private readonly System.Buffers.SearchValues<char> _refusalOpenings;
-
-    public FailureClassifier(IEnumerable<string> refusalPhrases)
-    {
-        _refusalPhrases = refusalPhrases.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim()).ToArray();
-        _longestRefusalPhrase = _refusalPhrases.Length == 0 ? 0 : _refusalPhrases.Max(p => p.Length);
-        _refusalOpenings = System.Buffers.SearchValues.Create(string.Concat(_refusalPhrases.Select(p => $"{char.ToLowerInvariant(p[0])}{char.ToUpperInvariant(p[0])}")));
-    }
-
-    /// <summary>Gets how many characters of text are enough to decide whether an answer opens with a refusal.</summary>
-    public int RefusalProbeLength => _longestRefusalPhrase;
 
     /// <summary>Classifies an exception thrown by a provider client.</summary>
     public static FailureClassification Classify(Exception exception, HttpExchange? exchange, SecretRedactor redactor, DateTimeOffset now)
@@ -106,70 +90,6 @@ internal sealed class FailureClassifier
         >= 400 when Contains(body, PolicyMarkers) => new(FailureKind.Refusal, status, null, detail),
         _ => new(FailureKind.CallerError, status, null, detail),
     };
-
-    /// <summary>Checks a non-streaming response that came back as a success; returns <see cref="FailureKind.None"/> when it is one.</summary>
-    public FailureKind Inspect(ChatResponse response, bool requireFinishReason)
-    {
-        if (response.FinishReason == ChatFinishReason.ContentFilter)
-        {
-            return FailureKind.Refusal;
-        }
-
-        var messages = response.Messages;
-        var sawContent = false;
-        for (var m = 0; m < messages.Count; m++)
-        {
-            var contents = messages[m].Contents;
-            for (var c = 0; c < contents.Count; c++)
-            {
-                switch (contents[c])
-                {
-                    case ErrorContent { ErrorCode: "Refusal" }:
-                        return FailureKind.Refusal;
-                    case TextContent text when !sawContent && !string.IsNullOrWhiteSpace(text.Text):
-                        if (OpensWithRefusal(text.Text.AsSpan()))
-                        {
-                            return FailureKind.Refusal;
-                        }
-
-                        sawContent = true;
-                        break;
-                    case TextContent:
-                        break;
-                    default:
-                        sawContent = true;
-                        break;
-                }
-            }
-        }
-
-        if (requireFinishReason && response.FinishReason is null)
-        {
-            return FailureKind.MalformedResponse;
-        }
-
-        return FailureKind.None;
-    }
-
-    /// <summary>Whether the text opens with one of the configured refusal phrases.</summary>
-    public bool OpensWithRefusal(ReadOnlySpan<char> text)
-    {
-        text = text.TrimStart();
-        if (text.IsEmpty || !_refusalOpenings.Contains(text[0]))
-        {
-            return false;
-        }
-
-        foreach (var phrase in _refusalPhrases)
-        {
-            if (text.StartsWith(phrase, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static int? StatusOf(HttpExchange? exchange) => exchange?.StatusCode is HttpStatusCode status ? (int)status : null;
 

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.AI;
+using SkFallback.Engine;
 using SkFallback.Routing;
 
 namespace SkFallback.Streaming;
 
 /// <summary>
-/// One streaming attempt's state, shared by the phase before commit (which a race runs for several providers at
-/// once) and the pass-through after it.
+/// One streaming attempt: the <see cref="Engine.Attempt"/> plus its stream's state, shared by the phase before commit
+/// (which a race runs for several providers at once) and the pass-through after it.
 /// </summary>
 internal sealed class StreamAttempt
 {
@@ -13,61 +14,43 @@ internal sealed class StreamAttempt
     [ThreadStatic]
     private static StreamAttempt? t_spare;
 
-    public StreamAttempt(FallbackCall call, ChainProvider provider, bool probe, AttemptScope attempt, bool committed)
+    public StreamAttempt(Attempt attempt, bool committed)
     {
-        Call = call;
-        Provider = provider;
-        Probe = probe;
         Attempt = attempt;
         Committed = committed;
     }
 
-    /// <summary>An attempt's state, reused when this thread has a spare.</summary>
-    public static StreamAttempt Rent(FallbackCall call, ChainProvider provider, bool probe, AttemptScope attempt, bool committed)
+    /// <summary>An attempt's stream state, reused when this thread has a spare.</summary>
+    public static StreamAttempt Rent(Attempt attempt, bool committed)
     {
         if (t_spare is not { } spare)
         {
-            return new StreamAttempt(call, provider, probe, attempt, committed);
+            return new StreamAttempt(attempt, committed);
         }
 
         t_spare = null;
-        spare.Call = call;
-        spare.Provider = provider;
-        spare.Probe = probe;
         spare.Attempt = attempt;
         spare.Committed = committed;
         return spare;
     }
 
     /// <summary>Gives back an attempt's state once nothing reads it any more (its stream closed, its outcome taken).</summary>
-    public static void Return(StreamAttempt attempt)
+    public static void Return(StreamAttempt s)
     {
-        attempt.Call = null!;
-        attempt.Provider = null!;
-        attempt.Attempt = default;
-        attempt.Stream = null;
-        attempt.Armed = attempt.Committed = attempt.Ready = attempt.Ended = attempt.ContentSeen = attempt.Finished = false;
-        attempt.FirstContentAt = 0;
-        attempt.Chunks = 0;
-        attempt.Stall = null;
-        attempt.Failure = null;
-        attempt.Pending.Reset();
-        t_spare = attempt;
+        s.Stream = null;
+        s.Committed = s.Ready = s.Ended = s.ContentSeen = s.Finished = false;
+        s.FirstContentAt = 0;
+        s.Stall = null;
+        s.Failure = null;
+        s.Pending.Reset();
+        t_spare = s;
     }
 
-    /// <summary>Gets or sets the call the attempt charges and records to (a racer's own, until its race is won).</summary>
-    public FallbackCall Call { get; set; }
+    public Attempt Attempt { get; private set; }
 
-    public ChainProvider Provider { get; private set; }
-
-    public bool Probe { get; private set; }
-
-    public AttemptScope Attempt { get; private set; }
+    public ChainProvider Provider => Attempt.Provider;
 
     public IAsyncEnumerator<ChatResponseUpdate>? Stream { get; set; }
-
-    /// <summary>Gets or sets a value indicating whether the attempt's timer is set.</summary>
-    public bool Armed { get; set; }
 
     /// <summary>Gets or sets a value indicating whether updates pass straight to the caller (a continuation starts so).</summary>
     public bool Committed { get; set; }
@@ -84,9 +67,6 @@ internal sealed class StreamAttempt
     public bool Finished { get; set; }
 
     public long FirstContentAt { get; set; }
-
-    /// <summary>Gets or sets the updates delivered to the caller by this attempt.</summary>
-    public long Chunks { get; set; }
 
     public StreamStallDetector? Stall { get; set; }
 

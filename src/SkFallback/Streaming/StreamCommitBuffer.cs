@@ -24,7 +24,7 @@ internal struct StreamCommitBuffer
     public readonly ChatResponseUpdate this[int index] => _updates![index];
 
     /// <summary>Buffers an update; returns <see cref="FailureKind.Refusal"/> as soon as the stream shows itself to be one.</summary>
-    public FailureKind Add(ChatResponseUpdate update, FailureClassifier classifier, bool detectRefusal, int probeLength, out bool hasContent)
+    public FailureKind Add(ChatResponseUpdate update, Judging.OutcomeJudge judge, bool detectRefusal, int probeLength, out bool hasContent)
     {
         (_updates ??= new(4)).Add(update);
         hasContent = false;
@@ -64,7 +64,7 @@ internal struct StreamCommitBuffer
 
         _hasContent |= hasContent;
         _contentUpdates += hasContent ? 1 : 0;
-        if (detectRefusal && probeLength > 0 && _text is not null && _text.Length >= probeLength && OpensWithRefusal(classifier))
+        if (detectRefusal && probeLength > 0 && _text is not null && _text.Length >= probeLength && OpensWithRefusal(judge))
         {
             return FailureKind.Refusal;
         }
@@ -88,8 +88,8 @@ internal struct StreamCommitBuffer
     public readonly int ContentUpdates => _contentUpdates;
 
     /// <summary>Judges a stream that ended before the probe filled.</summary>
-    public readonly FailureKind Judge(FailureClassifier classifier, bool detectRefusal) =>
-        detectRefusal && _text is not null && OpensWithRefusal(classifier) ? FailureKind.Refusal : FailureKind.None;
+    public readonly FailureKind Judge(Judging.OutcomeJudge judge, bool detectRefusal) =>
+        detectRefusal && _text is not null && OpensWithRefusal(judge) ? FailureKind.Refusal : FailureKind.None;
 
     public void Clear()
     {
@@ -112,9 +112,9 @@ internal struct StreamCommitBuffer
         _contentUpdates = 0;
     }
 
-    private readonly bool OpensWithRefusal(FailureClassifier classifier)
+    private readonly bool OpensWithRefusal(Judging.OutcomeJudge judge)
     {
         var text = _text!.ToString();
-        return classifier.OpensWithRefusal(text.AsSpan());
+        return judge.OpensWithRefusal(text.AsSpan());
     }
 }

@@ -1,0 +1,478 @@
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using SkFallback.Engine;
+using SkFallback.Hedging;
+using SkFallback.Routing;
+
+namespace SkFallback.Streaming;
+
+/// <summary>
+/// One streamed call, as a state machine the iterator shell (<see cref="StreamRunner"/>) drives: each attempt
+/// buffers until commit (switching providers unseen when it fails), then passes updates through; once output is
+/// committed, a failure is continued on the next provider from exactly the text delivered, so the caller sees one answer.
+/// </summary>
+internal sealed class StreamSession
+{
+    private readonly Chain _chain;
+    private readonly CallState _call;
+    private readonly Activity? _activity;
+    private readonly StreamRules _rules;
+    private readonly HedgingMode _hedging;
+    private CandidateWalk _walk;
+
+    // What the caller has received: kept by reference so a broken stream can be continued from it.
+    private DeliveredText _delivered;
+    private ContinuationStep _part;
+    private bool _outputCommitted;
+    private List<string>? _joined;
+
+    // What the parts of a continued answer used and never reported, added to the caller's usage at the end.
+    private UsageDetails? _unreported;
+
+    // The message id of the answer's first part: continuations keep it, so the caller's joined answer is one message.
+    private string? _answerMessageId;
+
+    // A race's winner: its stream is open and its first updates are held, ready to commit.
+    private RaceSlot? _won;
+
+    private ChainProvider? _provider;
+    private bool _probe;
+    private int _retry;
+    private StreamAttempt? _current;
+    private RaceSlot? _racer;
+    private int _partStart;
+    private bool _annotateNext;
+    private bool _succeeded;
+    private ChatResponseUpdate? _seamRest;
+
+    private StreamSession(Chain chain, CallState call, Activity? activity, in CallSettings settings)
+    {
+        _chain = chain;
+        _call = call;
+        _activity = activity;
+        _rules = chain.Judge.RulesFor(settings.StreamingMode == StreamingMode.BufferWhole);
+        _hedging = settings.Hedging;
+        _walk = chain.Walk(call, settings.Preferred);
+    }
+
+    /// <summary>Gets the update <see cref="ReadAsync"/> just read.</summary>
+    public ChatResponseUpdate? Update { get; private set; }
+
+    /// <summary>Gets the updates the current attempt holds, to deliver at commit.</summary>
+    public int HeldCount => _current!.Pending.Count;
+
+    /// <summary>Plans a streamed call (its keys read, its route and budgets set).</summary>
+    public static StreamSession Start(Chain chain, IEnumerable<ChatMessage> messages, ChatOptions? options, Activity? activity, CancellationToken cancellationToken)
+    {
+        var call = chain.NewCall(messages, cancellationToken);
+        var settings = CallSettings.Read(options, chain, streaming: true);
+        chain.Planner.Plan(call, settings, options);
+        return new StreamSession(chain, call, activity, settings);
+    }
+
+    public ChatResponseUpdate Held(int index) => _current!.Pending[index];
+
+    /// <summary>Runs the race of a hedged or parallel stream: its winner, if any, is the first attempt.</summary>
+    public async ValueTask RaceAsync()
+    {
+        if (_hedging == HedgingMode.None)
+        {
+            return;
+        }
+
+        var race = new StreamRace(_chain, _call, _walk, _hedging, _activity, _rules);
+        _won = await race.RunAsync().ConfigureAwait(false);
+        _walk = race.Walk;
+    }
+
+    /// <summary>Starts the next attempt and fills it up to commit; throws the call's failure when no provider is left.</summary>
+    public async ValueTask<bool> NextAttemptAsync()
+    {
+        while (true)
+        {
+            if (_provider is null && !NextPart())
+            {
+                throw _outputCommitted
+                    ? _chain.Failures.StopWith(_call, _activity, new(_call.Attempts.Count > 0 ? _call.Attempts[^1].Outcome : FailureKind.Unknown, null, null, "no provider could continue the answer"), outputCommitted: true)
+                    : _chain.Failures.Exhausted(_call, _activity, deadline: false);
+            }
+
+            var provider = _provider!;
+            var racer = _won;
+            _won = null;
+            if (racer is not null)
+            {
+                // The call takes the winning racer's attempt over: from here it charges and records to the call.
+                _racer = racer;
+                _current = racer.Stream!;
+            }
+            else if (!_chain.Reserve(_call, provider, out var reservation))
+            {
+                _provider = null;
+                continue;
+            }
+            else
+            {
+                var attempt = _chain.Begin(_call, provider, _probe, _retry);
+                attempt.Reservation = reservation;
+                if (attempt.DeadlinePassed)
+                {
+                    _chain.End(_call, attempt, abandoned: true, FailureKind.DeadlineExceeded);
+                    throw _outputCommitted
+                        ? _chain.Failures.StopWith(_call, _activity, new(FailureKind.DeadlineExceeded, null, null, "deadline"), outputCommitted: true)
+                        : _chain.Failures.Exhausted(_call, _activity, deadline: true);
+                }
+
+                _current = StreamAttempt.Rent(attempt, committed: _outputCommitted);
+            }
+
+            _partStart = _delivered.Count;
+            _annotateNext = _outputCommitted;
+            if (racer is null)
+            {
+                await ProviderStream.FillAsync(_chain, _call, _current, _part.Messages, _part.ProviderOptions, _rules).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Makes the attempt's HTTP observation current in the flow that reads the stream (the iterator's): a continuation
+    /// sends its request on the first read, and the handler reports its status into the exchange it finds current.
+    /// </summary>
+    public void ObserveExchange()
+    {
+        if (_current!.Attempt.Exchange is { } exchange)
+        {
+            Providers.HttpExchange.Current = exchange;
+        }
+    }
+
+    /// <summary>The held updates may go: they are committed (annotated with their provider) and delivered.</summary>
+    public bool CommitHeld()
+    {
+        var s = _current!;
+        if (s.Failure is not null || !s.Ready)
+        {
+            return false;
+        }
+
+        Commit(s);
+        if (_chain.Streaming.ContinueAfterCommit)
+        {
+            for (var i = 0; i < s.Pending.Count; i++)
+            {
+                _delivered.Add(s.Pending[i]);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A short answer that ended before the buffer filled (already judged whole): it is delivered as it is.</summary>
+    public bool CommitShortAnswer()
+    {
+        var s = _current!;
+        if (s.Failure is not null || s.Committed)
+        {
+            return false;
+        }
+
+        Commit(s);
+        return true;
+    }
+
+    public void ClearHeld() => _current!.Pending.Clear();
+
+    /// <summary>
+    /// Reads the next update of a committed stream into <see cref="Update"/>: <see langword="false"/> when the stream
+    /// ended or failed. The hot path: when the provider has the update ready, no async method runs.
+    /// </summary>
+    public ValueTask<bool> ReadAsync()
+    {
+        var s = _current!;
+        if (s.Failure is not null || s.Ended)
+        {
+            return new(false);
+        }
+
+        ValueTask<bool> next;
+        try
+        {
+            next = s.Stream!.MoveNextAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_call.CallerToken.IsCancellationRequested)
+        {
+            ProviderStream.Fail(_chain, _call, s, ex);
+            return new(false);
+        }
+
+        return next.IsCompletedSuccessfully ? new(Moved(s, next.Result)) : ReadWhenReadyAsync(s, next);
+    }
+
+    /// <summary>The text the trimmer held at the seam, to deliver before the finishing update.</summary>
+    public ChatResponseUpdate? TakeSeamRest()
+    {
+        var rest = _seamRest;
+        _seamRest = null;
+        return rest;
+    }
+
+    /// <summary>The attempt ended well: it is recorded and charged, and the trailer (provider, attempts, cost, the parts) is built.</summary>
+    public bool TrySucceed(out ChatResponseUpdate trailer)
+    {
+        var s = _current!;
+        if (s.Failure is not null)
+        {
+            trailer = null!;
+            return false;
+        }
+
+        _succeeded = true;
+        var attempt = s.Attempt;
+        var provider = s.Provider;
+        _chain.Recorder.Succeeded(_call, attempt, _activity, attempt.Chunks);
+        trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
+        var properties = trailer.AdditionalProperties;
+        properties[FallbackMetadataKeys.Attempts] = _call.Attempts;
+        if (_call.Routing is not null || attempt.PricedCost is not null)
+        {
+            Cost.CostMeter.Annotate(properties, attempt);
+        }
+
+        if (_joined is not null)
+        {
+            _joined.Add(provider.Name);
+            properties[FallbackMetadataKeys.ContinuedFrom] = _joined;
+            if (_call.Spent > 0)
+            {
+                // The whole answer's cost: every provider that wrote part of it.
+                properties[FallbackMetadataKeys.CostUsd] = _call.Spent;
+            }
+
+            if (_unreported is not null)
+            {
+                // The usage of the parts whose providers broke off before reporting it.
+                trailer.Contents.Add(new UsageContent(_unreported));
+            }
+        }
+
+        _racer?.Settle(_chain.HedgeBudget, attempt.Cost);
+        return true;
+    }
+
+    /// <summary>The attempt failed: it is closed and recorded, and the session moves to a retry, the next provider, or a continuation (or throws when the call ends).</summary>
+    public async ValueTask EndAttemptAsync()
+    {
+        var s = _current!;
+        var attempt = s.Attempt;
+        await CloseAsync(abandoned: false).ConfigureAwait(false);
+        var failure = s.Failure!.Value;
+        var committedPart = s.Committed;
+        StreamAttempt.Return(s);
+        var provider = _provider!;
+        if (committedPart)
+        {
+            ContinueAfter(attempt, failure);
+            attempt.Release();
+            return;
+        }
+
+        var step = await FailureStep.TakeAsync(_chain, _call, attempt, failure, _walk.NextName()).ConfigureAwait(false);
+        attempt.Release();
+        if (step == NextStep.Stop)
+        {
+            throw _chain.Failures.StopWith(_call, _activity, failure);
+        }
+
+        if (step == NextStep.Retry)
+        {
+            _retry++;
+            return;
+        }
+
+        _provider = null;
+    }
+
+    /// <summary>Closes what is still open: the caller left mid-stream (the attempt is charged as cancelled), or the answer is complete.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_current is { } s)
+            {
+                await CloseAsync(abandoned: s.Failure is null && !_succeeded).ConfigureAwait(false);
+                StreamAttempt.Return(s);
+            }
+        }
+        finally
+        {
+            _delivered.Release();
+        }
+    }
+
+    /// <summary>Takes the next provider from the walk (or the race's winner) and sets its part up.</summary>
+    private bool NextPart()
+    {
+        if (_won is not null)
+        {
+            _provider = _won.Provider;
+            _probe = _won.Probe;
+        }
+        else if (!_walk.TryNext(out var provider, out _probe))
+        {
+            return false;
+        }
+        else
+        {
+            _provider = provider;
+        }
+
+        _retry = 0;
+        _part.Prepare(_call, _provider, _outputCommitted, _outputCommitted ? _delivered.Text() : null);
+        if (_outputCommitted)
+        {
+            _answerMessageId ??= _delivered.FirstMessageId();
+        }
+
+        return true;
+    }
+
+    /// <summary>A committed part failed: the next provider continues it, the same one is asked again instructed, or the call ends.</summary>
+    private void ContinueAfter(Attempt attempt, FailureClassification failure)
+    {
+        var provider = attempt.Provider;
+        _chain.Recorder.Failed(_call, attempt, failure);
+        if (_part.TryInstructedRetry(_call, provider, failure, _chain.Recorder))
+        {
+            _retry++;
+            return;
+        }
+
+        if (!_chain.Streaming.ContinueAfterCommit || !_chain.Retry.FallsBack(failure.Kind))
+        {
+            throw _chain.Failures.StopWith(_call, _activity, failure, outputCommitted: true);
+        }
+
+        _chain.Recorder.Continuing(provider, failure.Kind, _walk.NextName());
+        _unreported = UnreportedUsage.Add(_unreported, _delivered.Since(_partStart), _chain.Tokens, provider.Model, _part.Messages, _part.Options,
+            Cost.CostMeter.Billable(failure.Kind, failure.StatusCode, attempt.Chunks));
+        (_joined ??= []).Add(provider.Name);
+        _provider = null;
+    }
+
+    private void Commit(StreamAttempt s)
+    {
+        s.Committed = true;
+        _outputCommitted = true;
+        if (s.Pending.Count > 0)
+        {
+            AnnotateFirst(s.Pending.First, s.Provider);
+        }
+
+        s.Attempt.Chunks += s.Pending.Count;
+    }
+
+    private async ValueTask CloseAsync(bool abandoned)
+    {
+        var s = _current!;
+        _current = null;
+        await ProviderStream.CloseAsync(_chain, _call, s, abandoned).ConfigureAwait(false);
+        if (_racer is { } racer)
+        {
+            _racer = null;
+            racer.Settle(_chain.HedgeBudget, s.Attempt.Cost);
+            racer.Dispose();
+        }
+    }
+
+    private async ValueTask<bool> ReadWhenReadyAsync(StreamAttempt s, ValueTask<bool> next)
+    {
+        if (!next.IsCompleted)
+        {
+            ProviderStream.BeforeWait(_chain, _call, s);
+        }
+
+        bool more;
+        try
+        {
+            more = await next.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_call.CallerToken.IsCancellationRequested)
+        {
+            ProviderStream.Fail(_chain, _call, s, ex);
+            return false;
+        }
+
+        return Moved(s, more);
+    }
+
+    /// <summary>One step of a committed stream: the update is checked, its seam trimmed, annotated and recorded as delivered.</summary>
+    private bool Moved(StreamAttempt s, bool more)
+    {
+        var provider = s.Provider;
+        if (!more)
+        {
+            s.Ended = true;
+            s.Failure = _chain.Judge.JudgeEnd(s.Finished, provider.RequireFinishReason, committed: true, s.Pending);
+            return false;
+        }
+
+        var update = s.Stream!.Current;
+        s.Stall?.OnChunk();
+        s.Attempt.Chunks++;
+        if (!s.ContentSeen)
+        {
+            // A continuation's first update: from here its total timeout applies, and gaps are stalls.
+            ProviderStream.OnFirstContent(_chain, _call, s, _chain.Time.GetTimestamp());
+        }
+
+        if (s.Finished || update.FinishReason is not null)
+        {
+            if (_chain.Judge.JudgeFinish(update) is { } filtered)
+            {
+                s.Failure = filtered;
+                return false;
+            }
+
+            s.Finished = true;
+            ProviderStream.CaptureUsage(s.Attempt, update);
+            if (_part.FlushSeam() is { } held)
+            {
+                _seamRest = new ChatResponseUpdate(ChatRole.Assistant, held) { ModelId = update.ModelId, MessageId = _answerMessageId ?? update.MessageId };
+                _delivered.Add(_seamRest);
+            }
+        }
+        else
+        {
+            _part.TrimSeam(update);
+        }
+
+        if (_answerMessageId is not null)
+        {
+            update.MessageId = _answerMessageId;
+        }
+
+        if (_annotateNext && !string.IsNullOrEmpty(update.Text))
+        {
+            _annotateNext = false;
+            AnnotateFirst(update, provider);
+        }
+
+        if (_chain.Streaming.ContinueAfterCommit)
+        {
+            _delivered.Add(update);
+        }
+
+        Update = update;
+        return true;
+    }
+
+    private static void AnnotateFirst(ChatResponseUpdate update, ChainProvider provider)
+    {
+        var properties = update.AdditionalProperties ??= [];
+        properties[FallbackMetadataKeys.Provider] = provider.Name;
+        properties[FallbackMetadataKeys.Model] = provider.Model;
+    }
+}
