@@ -88,6 +88,8 @@ public class RacePathTests
             """, Pin.Response(response, rig.Ledger, sortLedger: true) + "\n" + Snapshot(rig.Client));
     }
 
+    // Pinned at 550 ms before the engine redesign: racers ran on forks of the call, so the chain's next attempt took
+    // the call's start as its own. Racers now start attempts of the call itself, and c's elapsed is its own 30 ms.
     [Fact]
     public async Task GetResponse_HedgedEveryRacerFails_TheChainGoesOnToTheNextProvider()
     {
@@ -114,7 +116,7 @@ public class RacePathTests
             attempts:
               a gpt-4o-mini-2024-07-18 | ServerError | status=500 | retry=0 | called | elapsed=520ms | HttpRequestException: Response status code does not indicate success: 500.
               b claude-haiku-4-5-20251001 | ServerError | status=502 | retry=0 | called | elapsed=20ms | HttpRequestException: Response status code does not indicate success: 502.
-              c gpt-4o-2024-08-06 | None | status=- | retry=0 | called | elapsed=550ms | -
+              c gpt-4o-2024-08-06 | None | status=- | retry=0 | called | elapsed=30ms | -
             ledger:
               record c gpt-4o-2024-08-06 | None | tenant=- | prompt=14 | output=6 | cost=0.000095 | estimated=0.01027250 | reported=True | at=+550ms | settles=-
             hedging: races=1 hedges=1 primary=0 hedge=0
