@@ -274,7 +274,9 @@ internal sealed class GatewayServer : IAsyncDisposable
         var openAI = new OpenAIChatEndpoint(gateway);
         var models = new ModelsEndpoint(catalog, keys);
         var operations = new OperationsEndpoints(catalog, state);
+        var anthropic = new Anthropic.AnthropicMessagesEndpoint(gateway);
         app.MapPost("/v1/chat/completions", openAI.HandleAsync);
+        app.MapPost("/v1/messages", anthropic.HandleAsync);
         app.MapGet("/v1/models", models.ListAsync);
         app.MapGet("/v1/models/{id}", context => models.GetAsync(context, context.Request.RouteValues["id"] as string ?? string.Empty));
         app.MapGet("/healthz", OperationsEndpoints.LiveAsync);

@@ -6,7 +6,10 @@ using SkFallback.Proxy.Wire;
 
 namespace SkFallback.Proxy.OpenAI;
 
-/// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the virtual models the key may call, in the OpenAI list shape.</summary>
+/// <summary>
+/// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the virtual models the key may call, in the OpenAI list shape, or
+/// in the Anthropic one when the request carries <c>anthropic-version</c> (as the Anthropic SDKs send).
+/// </summary>
 internal sealed class ModelsEndpoint(ChainCatalog catalog, GatewayKeyStore keys)
 {
     /// <summary>Lists the models.</summary>
@@ -14,9 +17,31 @@ internal sealed class ModelsEndpoint(ChainCatalog catalog, GatewayKeyStore keys)
     /// <returns>A task.</returns>
     public async Task ListAsync(HttpContext context)
     {
+        var anthropic = IsAnthropic(context);
         if (Authenticate(context) is not { } key)
         {
-            await WireErrors.WriteAsync(context, WireErrors.WireOf(context.Request.Path), Unauthorized).ConfigureAwait(false);
+            await WireErrors.WriteAsync(context, anthropic ? ClientWire.Anthropic : ClientWire.OpenAI, Unauthorized).ConfigureAwait(false);
+            return;
+        }
+
+        if (anthropic)
+        {
+            var allowed = catalog.Models.Where(m => key.Allows(m.Name, m.Chain)).ToList();
+            await OperationsEndpoints.WriteAsync(context, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("data");
+                foreach (var model in allowed)
+                {
+                    WriteAnthropic(w, model);
+                }
+
+                w.WriteEndArray();
+                w.WriteBoolean("has_more", false);
+                w.WriteString("first_id", allowed.Count > 0 ? allowed[0].Name : null);
+                w.WriteString("last_id", allowed.Count > 0 ? allowed[^1].Name : null);
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
             return;
         }
 
@@ -44,19 +69,30 @@ internal sealed class ModelsEndpoint(ChainCatalog catalog, GatewayKeyStore keys)
     /// <returns>A task.</returns>
     public async Task GetAsync(HttpContext context, string id)
     {
+        var wire = IsAnthropic(context) ? ClientWire.Anthropic : ClientWire.OpenAI;
         if (Authenticate(context) is not { } key)
         {
-            await WireErrors.WriteAsync(context, ClientWire.OpenAI, Unauthorized).ConfigureAwait(false);
+            await WireErrors.WriteAsync(context, wire, Unauthorized).ConfigureAwait(false);
             return;
         }
 
         if (!catalog.TryResolve(id, out var model) || !key.Allows(model.Name, model.Chain))
         {
-            await WireErrors.WriteAsync(context, ClientWire.OpenAI, new GatewayError(404, "invalid_request_error", "model_not_found", "model", $"The model '{id}' does not exist or you do not have access to it.")).ConfigureAwait(false);
+            await WireErrors.WriteAsync(context, wire, new GatewayError(404, "invalid_request_error", "model_not_found", "model", $"The model '{id}' does not exist or you do not have access to it.")).ConfigureAwait(false);
             return;
         }
 
-        await OperationsEndpoints.WriteAsync(context, 200, w => Write(w, model)).ConfigureAwait(false);
+        await OperationsEndpoints.WriteAsync(context, 200, w =>
+        {
+            if (wire == ClientWire.Anthropic)
+            {
+                WriteAnthropic(w, model);
+            }
+            else
+            {
+                Write(w, model);
+            }
+        }).ConfigureAwait(false);
     }
 
     private static readonly GatewayError Unauthorized = new(401, "invalid_request_error", "invalid_api_key", null, "Missing or incorrect API key.");
@@ -76,6 +112,18 @@ internal sealed class ModelsEndpoint(ChainCatalog catalog, GatewayKeyStore keys)
 
         var key = string.IsNullOrEmpty(presented) ? null : keys.Find(presented);
         return key is { Options.Revoked: false } ? key : null;
+    }
+
+    private static bool IsAnthropic(HttpContext context) => context.Request.Headers.ContainsKey("anthropic-version");
+
+    private static void WriteAnthropic(System.Text.Json.Utf8JsonWriter w, VirtualModel model)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "model");
+        w.WriteString("id", model.Name);
+        w.WriteString("display_name", model.Pinned ? model.Name : $"{model.Name} (chain: {string.Join(" > ", model.Providers.Select(p => p.Model))})");
+        w.WriteString("created_at", "1970-01-01T00:00:00Z");
+        w.WriteEndObject();
     }
 
     private static void Write(System.Text.Json.Utf8JsonWriter w, VirtualModel model)
