@@ -9,25 +9,20 @@ namespace SkFallback.Simulator;
 public static class ContinuationInstruction
 {
     /// <summary>The instruction sentence that opens the message.</summary>
-    public const string Instruction =
-        "Your previous reply in this conversation was cut off. Continue it from exactly where it stops: do not repeat any of it, add no preamble, and keep its language and format. The reply so far is between the tags below.";
+    public const string Instruction = Shared.ContinuationFormat.Instruction;
 
     /// <summary>The tag before the partial answer.</summary>
-    public const string OpeningTag = "<partial_reply>";
+    public const string OpeningTag = Shared.ContinuationFormat.OpeningTag;
 
     /// <summary>The tag after the partial answer.</summary>
-    public const string ClosingTag = "</partial_reply>";
-
-    private const string Head = Instruction + "\n" + OpeningTag + "\n";
-    private const string Tail = "\n" + ClosingTag;
+    public const string ClosingTag = Shared.ContinuationFormat.ClosingTag;
 
     /// <summary>Builds the message text for a partial answer.</summary>
     /// <param name="partialAnswer">The answer text delivered so far.</param>
     /// <returns>The user message text.</returns>
     public static string Build(string partialAnswer)
     {
-        ArgumentNullException.ThrowIfNull(partialAnswer);
-        return string.Concat(Head, partialAnswer, Tail);
+        return Shared.ContinuationFormat.Build(partialAnswer);
     }
 
     /// <summary>Reads the partial answer out of a message in this format.</summary>
@@ -36,16 +31,6 @@ public static class ContinuationInstruction
     /// <returns>Whether the message is in this format.</returns>
     public static bool TryParse(string? message, out string partialAnswer)
     {
-        if (message is not null
-            && message.Length >= Head.Length + Tail.Length
-            && message.StartsWith(Head, StringComparison.Ordinal)
-            && message.EndsWith(Tail, StringComparison.Ordinal))
-        {
-            partialAnswer = message[Head.Length..^Tail.Length];
-            return true;
-        }
-
-        partialAnswer = string.Empty;
-        return false;
+        return Shared.ContinuationFormat.TryParse(message, out partialAnswer);
     }
 }

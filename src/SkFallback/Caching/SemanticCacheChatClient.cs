@@ -35,7 +35,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     private readonly bool _ownsStore;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _generator;
     private readonly SemanticCacheOptions _options;
-    private readonly string[] _refusalPhrases;
+    private readonly Judging.OutcomeJudge _judge;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly PriceCatalog _prices;
@@ -65,7 +65,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         _ownsStore = store is null;
         _store = store ?? new InMemorySemanticCacheStore(_options.MaxEntries);
         _generator = embeddingGenerator;
-        _refusalPhrases = [.. (IEnumerable<string>?)_options.RefusalPhrases ?? FallbackOptions.DefaultRefusalPhrases];
+        _judge = new Judging.OutcomeJudge((IEnumerable<string>?)_options.RefusalPhrases ?? FallbackOptions.DefaultRefusalPhrases);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SemanticCacheChatClient>();
         _timeProvider = timeProvider ?? TimeProvider.System;
         _prices = prices ?? PriceCatalog.Default;
@@ -460,50 +460,8 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         }
     }
 
-    private string? WhyNotCacheable(ChatResponse response)
-    {
-        var finish = response.FinishReason;
-        var toolCall = response.Messages.Any(m => m.Contents.Any(c => c is FunctionCallContent));
-        if (toolCall && !_options.CacheToolCalls)
-        {
-            return "it asks for a tool call";
-        }
-
-        if (finish == ChatFinishReason.ContentFilter && !_options.CacheRefusals)
-        {
-            return "it was filtered (content_filter)";
-        }
-
-        if (finish is null && !_options.CacheTruncated)
-        {
-            return "it has no finish reason and may be truncated";
-        }
-
-        if (finish == ChatFinishReason.Length && !_options.CacheTruncated)
-        {
-            return "it was cut off by the output limit";
-        }
-
-        var text = response.Text;
-        if (!toolCall && string.IsNullOrWhiteSpace(text))
-        {
-            return "it is empty";
-        }
-
-        if (!_options.CacheRefusals)
-        {
-            var trimmed = text.AsSpan().TrimStart();
-            foreach (var phrase in _refusalPhrases)
-            {
-                if (trimmed.StartsWith(phrase, StringComparison.OrdinalIgnoreCase))
-                {
-                    return "it is a refusal";
-                }
-            }
-        }
-
-        return null;
-    }
+    private string? WhyNotCacheable(ChatResponse response) =>
+        _judge.WhyNotReplayable(response, _options.CacheToolCalls, _options.CacheRefusals, _options.CacheTruncated);
 
     private static bool TierAllows(SemanticCacheEntry entry, int? minTier) => minTier is not int tier || (entry.QualityTier ?? 0) >= tier;
 

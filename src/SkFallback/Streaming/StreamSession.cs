@@ -21,16 +21,10 @@ internal sealed class StreamSession
     private CandidateWalk _walk;
 
     // What the caller has received: kept by reference so a broken stream can be continued from it.
-    private DeliveredText _delivered;
+    private CallerDelivery _delivered;
     private ContinuationStep _part;
     private bool _outputCommitted;
-    private List<string>? _joined;
-
-    // What the parts of a continued answer used and never reported, added to the caller's usage at the end.
-    private UsageDetails? _unreported;
-
-    // The message id of the answer's first part: continuations keep it, so the caller's joined answer is one message.
-    private string? _answerMessageId;
+    private AnswerParts? _parts;
 
     // A race's winner: its stream is open and its first updates are held, ready to commit.
     private RaceSlot? _won;
@@ -41,9 +35,7 @@ internal sealed class StreamSession
     private StreamAttempt? _current;
     private RaceSlot? _racer;
     private int _partStart;
-    private bool _annotateNext;
     private bool _succeeded;
-    private ChatResponseUpdate? _seamRest;
 
     private StreamSession(Chain chain, CallState call, Activity? activity, in CallSettings settings)
     {
@@ -127,7 +119,7 @@ internal sealed class StreamSession
             }
 
             _partStart = _delivered.Count;
-            _annotateNext = _outputCommitted;
+            _delivered.BeginPart(continuation: _outputCommitted);
             if (racer is null)
             {
                 await ProviderStream.FillAsync(_chain, _call, _current, _part.Messages, _part.ProviderOptions, _rules).ConfigureAwait(false);
@@ -158,15 +150,7 @@ internal sealed class StreamSession
             return false;
         }
 
-        Commit(s);
-        if (_chain.Streaming.ContinueAfterCommit)
-        {
-            for (var i = 0; i < s.Pending.Count; i++)
-            {
-                _delivered.Add(s.Pending[i]);
-            }
-        }
-
+        Commit(s, keep: _chain.Streaming.ContinueAfterCommit);
         return true;
     }
 
@@ -179,7 +163,7 @@ internal sealed class StreamSession
             return false;
         }
 
-        Commit(s);
+        Commit(s, keep: false);
         return true;
     }
 
@@ -212,12 +196,7 @@ internal sealed class StreamSession
     }
 
     /// <summary>The text the trimmer held at the seam, to deliver before the finishing update.</summary>
-    public ChatResponseUpdate? TakeSeamRest()
-    {
-        var rest = _seamRest;
-        _seamRest = null;
-        return rest;
-    }
+    public ChatResponseUpdate? TakeSeamRest() => _delivered.TakeSeamRest();
 
     /// <summary>The attempt ended well: it is recorded and charged, and the trailer (provider, attempts, cost, the parts) is built.</summary>
     public bool TrySucceed(out ChatResponseUpdate trailer)
@@ -241,22 +220,7 @@ internal sealed class StreamSession
             Cost.CostMeter.Annotate(properties, attempt);
         }
 
-        if (_joined is not null)
-        {
-            _joined.Add(provider.Name);
-            properties[FallbackMetadataKeys.ContinuedFrom] = _joined;
-            if (_call.Spent > 0)
-            {
-                // The whole answer's cost: every provider that wrote part of it.
-                properties[FallbackMetadataKeys.CostUsd] = _call.Spent;
-            }
-
-            if (_unreported is not null)
-            {
-                // The usage of the parts whose providers broke off before reporting it.
-                trailer.Contents.Add(new UsageContent(_unreported));
-            }
-        }
+        _parts?.Annotate(trailer, provider, _call);
 
         _racer?.Settle(_chain.HedgeBudget, attempt.Cost);
         return true;
@@ -331,10 +295,6 @@ internal sealed class StreamSession
 
         _retry = 0;
         _part.Prepare(_call, _provider, _outputCommitted, _outputCommitted ? _delivered.Text() : null);
-        if (_outputCommitted)
-        {
-            _answerMessageId ??= _delivered.FirstMessageId();
-        }
 
         return true;
     }
@@ -356,21 +316,16 @@ internal sealed class StreamSession
         }
 
         _chain.Recorder.Continuing(provider, failure.Kind, _walk.NextName());
-        _unreported = UnreportedUsage.Add(_unreported, _delivered.Since(_partStart), _chain.Tokens, provider.Model, _part.Messages, _part.Options,
+        (_parts ??= new()).Broke(provider, _delivered.Since(_partStart), _chain.Tokens, _part.Messages, _part.Options,
             Cost.CostMeter.Billable(failure.Kind, failure.StatusCode, attempt.Chunks));
-        (_joined ??= []).Add(provider.Name);
         _provider = null;
     }
 
-    private void Commit(StreamAttempt s)
+    private void Commit(StreamAttempt s, bool keep)
     {
         s.Committed = true;
         _outputCommitted = true;
-        if (s.Pending.Count > 0)
-        {
-            AnnotateFirst(s.Pending.First, s.Provider);
-        }
-
+        _delivered.Commit(ref s.Pending, s.Provider, keep);
         s.Attempt.Chunks += s.Pending.Count;
     }
 
@@ -438,41 +393,15 @@ internal sealed class StreamSession
 
             s.Finished = true;
             ProviderStream.CaptureUsage(s.Attempt, update);
-            if (_part.FlushSeam() is { } held)
-            {
-                _seamRest = new ChatResponseUpdate(ChatRole.Assistant, held) { ModelId = update.ModelId, MessageId = _answerMessageId ?? update.MessageId };
-                _delivered.Add(_seamRest);
-            }
+            _delivered.Finishing(update, _part.FlushSeam());
         }
         else
         {
             _part.TrimSeam(update);
         }
 
-        if (_answerMessageId is not null)
-        {
-            update.MessageId = _answerMessageId;
-        }
-
-        if (_annotateNext && !string.IsNullOrEmpty(update.Text))
-        {
-            _annotateNext = false;
-            AnnotateFirst(update, provider);
-        }
-
-        if (_chain.Streaming.ContinueAfterCommit)
-        {
-            _delivered.Add(update);
-        }
-
+        _delivered.Passing(update, provider, keep: _chain.Streaming.ContinueAfterCommit);
         Update = update;
         return true;
-    }
-
-    private static void AnnotateFirst(ChatResponseUpdate update, ChainProvider provider)
-    {
-        var properties = update.AdditionalProperties ??= [];
-        properties[FallbackMetadataKeys.Provider] = provider.Name;
-        properties[FallbackMetadataKeys.Model] = provider.Model;
     }
 }

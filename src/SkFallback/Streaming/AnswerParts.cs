@@ -1,0 +1,40 @@
+using Microsoft.Extensions.AI;
+using SkFallback.Cost;
+using SkFallback.Engine;
+using SkFallback.Routing;
+
+namespace SkFallback.Streaming;
+
+/// <summary>
+/// The parts of a streamed answer that was continued: which providers wrote it, in order, and the usage of the parts
+/// whose providers broke off before reporting it. Made at the first break, so a plain stream carries none.
+/// </summary>
+internal sealed class AnswerParts
+{
+    private readonly List<string> _providers = [];
+    private UsageDetails? _unreported;
+
+    /// <summary>A part broke off after it reached the caller: its provider is listed and what it used estimated.</summary>
+    public void Broke(ChainProvider provider, ReadOnlySpan<ChatResponseUpdate> delivered, TokenEstimator tokens, IEnumerable<ChatMessage> messages, ChatOptions? options, bool promptBilled)
+    {
+        _unreported = UnreportedUsage.Add(_unreported, delivered, tokens, provider.Model, messages, options, promptBilled);
+        _providers.Add(provider.Name);
+    }
+
+    /// <summary>Completes the trailer of the joined answer: every provider that wrote part of it, its whole cost, and the usage the broken parts never reported.</summary>
+    public void Annotate(ChatResponseUpdate trailer, ChainProvider last, CallState call)
+    {
+        _providers.Add(last.Name);
+        var properties = trailer.AdditionalProperties!;
+        properties[FallbackMetadataKeys.ContinuedFrom] = _providers;
+        if (call.Spent > 0)
+        {
+            properties[FallbackMetadataKeys.CostUsd] = call.Spent;
+        }
+
+        if (_unreported is not null)
+        {
+            trailer.Contents.Add(new UsageContent(_unreported));
+        }
+    }
+}
