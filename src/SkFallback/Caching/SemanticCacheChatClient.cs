@@ -29,14 +29,14 @@ namespace SkFallback.Caching;
 /// </remarks>
 public sealed class SemanticCacheChatClient : DelegatingChatClient
 {
-    private static readonly IReadOnlyList<FallbackAttempt> NoAttempts = [];
-
     private readonly ISemanticCacheStore _store;
     private readonly bool _ownsStore;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _generator;
     private readonly SemanticCacheOptions _options;
     private readonly Judging.OutcomeJudge _judge;
     private readonly ILogger _logger;
+    private readonly CacheStoreHealth _storeHealth;
+    private readonly CacheHitResponder _hits;
     private readonly TimeProvider _timeProvider;
     private readonly PriceCatalog _prices;
     private readonly TimeSpan _sweepInterval;
@@ -67,8 +67,10 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         _generator = embeddingGenerator;
         _judge = new Judging.OutcomeJudge((IEnumerable<string>?)_options.RefusalPhrases ?? FallbackOptions.DefaultRefusalPhrases);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SemanticCacheChatClient>();
+        _storeHealth = new CacheStoreHealth(_logger);
         _timeProvider = timeProvider ?? TimeProvider.System;
         _prices = prices ?? PriceCatalog.Default;
+        _hits = new CacheHitResponder(_logger, _prices);
         _sweepInterval = _options.TimeToLive < TimeSpan.FromMinutes(5) ? _options.TimeToLive : TimeSpan.FromMinutes(5);
         _nextSweepTicks = (_timeProvider.GetUtcNow() + _sweepInterval).UtcTicks;
     }
@@ -120,7 +122,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         var hit = await FindAsync(lookup, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
-            foreach (var update in Replay(hit))
+            foreach (var update in CachedAnswerReplay.Updates(hit))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 yield return update;
@@ -157,95 +159,24 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         base.Dispose(disposing);
     }
 
-    /// <summary>Splits a cached answer into updates the way a provider streams: role and metadata first, text in small pieces, finish reason and metadata last.</summary>
-    internal static IEnumerable<ChatResponseUpdate> Replay(ChatResponse response)
-    {
-        var first = true;
-        foreach (var message in response.Messages)
-        {
-            foreach (var content in message.Contents)
-            {
-                if (content is TextContent text)
-                {
-                    foreach (var piece in Pieces(text.Text))
-                    {
-                        yield return Update(response, message, new TextContent(piece), ref first);
-                    }
-                }
-                else
-                {
-                    yield return Update(response, message, content, ref first);
-                }
-            }
-        }
-
-        yield return new ChatResponseUpdate
-        {
-            FinishReason = response.FinishReason,
-            ResponseId = response.ResponseId,
-            ModelId = response.ModelId,
-            CreatedAt = response.CreatedAt,
-            AdditionalProperties = response.AdditionalProperties is { } properties ? new(properties) : null,
-        };
-    }
-
-    private static ChatResponseUpdate Update(ChatResponse response, ChatMessage message, AIContent content, ref bool first)
-    {
-        var update = new ChatResponseUpdate(message.Role, [content])
-        {
-            MessageId = message.MessageId,
-            ResponseId = response.ResponseId,
-            ModelId = response.ModelId,
-            CreatedAt = response.CreatedAt,
-            AuthorName = message.AuthorName,
-        };
-        if (first && response.AdditionalProperties is { } properties)
-        {
-            update.AdditionalProperties = new(properties);
-        }
-
-        first = false;
-        return update;
-    }
-
-    /// <summary>Pieces of about four words, each ending after whitespace, that concatenate to the text.</summary>
-    private static IEnumerable<string> Pieces(string text)
-    {
-        const int target = 20;
-        var start = 0;
-        while (start < text.Length)
-        {
-            var end = Math.Min(start + target, text.Length);
-            while (end < text.Length && !char.IsWhiteSpace(text[end - 1]))
-            {
-                end++;
-            }
-
-            yield return text[start..end];
-            start = end;
-        }
-    }
-
-    private Lookup? Plan(IList<ChatMessage> messages, ChatOptions? options)
+    private CacheLookup? Plan(IList<ChatMessage> messages, ChatOptions? options)
     {
         var properties = options?.AdditionalProperties;
-        if (Flag(properties, CacheMetadataKeys.Bypass))
+        if (CacheRequestSwitches.IsOn(properties, CacheMetadataKeys.Bypass))
         {
             CacheTelemetry.RecordBypass("opted_out");
             return null;
         }
 
-        var deterministic = options?.Temperature == 0f || Flag(properties, CacheMetadataKeys.Deterministic);
+        var deterministic = options?.Temperature == 0f || CacheRequestSwitches.IsOn(properties, CacheMetadataKeys.Deterministic);
         if (!deterministic && !_options.CacheNonDeterministic)
         {
             CacheTelemetry.RecordBypass("not_deterministic");
             return null;
         }
 
-        var tenant = properties is not null && properties.TryGetValue(CacheMetadataKeys.Tenant, out var t) && t is not null
-            ? Convert.ToString(t is JsonElement { ValueKind: JsonValueKind.String } e ? e.GetString() : t, CultureInfo.InvariantCulture) ?? string.Empty
-            : string.Empty;
-        var minTier = Tier(properties) ?? _options.MinQualityTier;
+        var tenant = CacheRequestSwitches.Tenant(properties);
+        var minTier = CacheRequestSwitches.MinQualityTier(properties) ?? _options.MinQualityTier;
         var key = CacheRequestKey.Create(messages, options, _options.Namespace, tenant);
         if (key is null)
         {
@@ -255,16 +186,16 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
 
         var semantic = _options.SemanticEnabled && _generator is not null && !string.IsNullOrWhiteSpace(key.Prompt)
             && (deterministic || _options.SemanticForNonDeterministic);
-        return new Lookup(key, tenant, semantic, minTier);
+        return new CacheLookup(key, tenant, semantic, minTier);
     }
 
-    private async Task<ChatResponse?> FindAsync(Lookup lookup, CancellationToken cancellationToken)
+    private async Task<ChatResponse?> FindAsync(CacheLookup lookup, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
         try
         {
             var entry = await _store.GetAsync(lookup.Key.ExactKey, now, cancellationToken).ConfigureAwait(false);
-            if (entry is not null && TierAllows(entry, lookup.MinTier) && Serve(entry, CacheMetadataKeys.ExactHit, null) is { } exact)
+            if (entry is not null && TierAllows(entry, lookup.MinTier) && _hits.Serve(entry, CacheMetadataKeys.ExactHit, null) is { } exact)
             {
                 return exact;
             }
@@ -275,127 +206,67 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
                 return null;
             }
 
-            var prompt = lookup.Key.Prompt!;
-            var embeddings = await _generator!.GenerateAsync([prompt], cancellationToken: cancellationToken).ConfigureAwait(false);
-            lookup.Vector = embeddings[0].Vector;
-            var matches = await _store.SearchAsync(
-                new SemanticCacheQuery
-                {
-                    Namespace = _options.Namespace,
-                    Tenant = lookup.Tenant,
-                    Partition = lookup.Key.Partition,
-                    Vector = lookup.Vector,
-                    MinSimilarity = _options.SimilarityThreshold,
-                    MaxResults = _options.MaxCandidates,
-                    Now = now,
-                    MinQualityTier = lookup.MinTier,
-                },
-                cancellationToken).ConfigureAwait(false);
-            foreach (var match in matches)
+            if (await FindSimilarAsync(lookup, now, cancellationToken).ConfigureAwait(false) is { } similar)
             {
-                if (match.Entry.Prompt is not { } cachedPrompt)
-                {
-                    continue;
-                }
-
-                if (_options.Guard && SimilarityGuard.Check(prompt, cachedPrompt) is var rejection && rejection != SimilarityGuard.Rejection.None)
-                {
-                    CacheTelemetry.RecordRejection(rejection);
-                    CacheLog.GuardRejected(_logger, match.Similarity, rejection);
-                    continue;
-                }
-
-                if (Serve(match.Entry, CacheMetadataKeys.SemanticHit, match.Similarity) is { } similar)
-                {
-                    return similar;
-                }
+                return similar;
             }
         }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             lookup.Failed = true;
             CacheTelemetry.RecordBypass("store_error");
-            StoreFailed("look the request up", e);
+            _storeHealth.Failed("look the request up", e);
             return null;
         }
 
-        StoreAnswered();
+        _storeHealth.Answered();
         CacheTelemetry.RecordMiss();
         return null;
     }
 
-    /// <summary>Logs a store failure: a warning for the first of an outage, then at debug level until the store answers again.</summary>
-    private void StoreFailed(string operation, Exception e)
+    /// <summary>Embeds the prompt (kept on the lookup for the store) and serves the most similar match the guard lets through.</summary>
+    private async Task<ChatResponse?> FindSimilarAsync(CacheLookup lookup, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _storeDown, 1) == 0)
+        var prompt = lookup.Key.Prompt!;
+        var embeddings = await _generator!.GenerateAsync([prompt], cancellationToken: cancellationToken).ConfigureAwait(false);
+        lookup.Vector = embeddings[0].Vector;
+        var matches = await _store.SearchAsync(
+            new SemanticCacheQuery
+            {
+                Namespace = _options.Namespace,
+                Tenant = lookup.Tenant,
+                Partition = lookup.Key.Partition,
+                Vector = lookup.Vector,
+                MinSimilarity = _options.SimilarityThreshold,
+                MaxResults = _options.MaxCandidates,
+                Now = now,
+                MinQualityTier = lookup.MinTier,
+            },
+            cancellationToken).ConfigureAwait(false);
+        foreach (var match in matches)
         {
-            CacheLog.StoreFailed(_logger, operation, e.GetType().Name, e.Message);
+            if (match.Entry.Prompt is not { } cachedPrompt)
+            {
+                continue;
+            }
+
+            if (_options.Guard && SimilarityGuard.Check(prompt, cachedPrompt) is var rejection && rejection != SimilarityGuard.Rejection.None)
+            {
+                CacheTelemetry.RecordRejection(rejection);
+                CacheLog.GuardRejected(_logger, match.Similarity, rejection);
+                continue;
+            }
+
+            if (_hits.Serve(match.Entry, CacheMetadataKeys.SemanticHit, match.Similarity) is { } similar)
+            {
+                return similar;
+            }
         }
-        else
-        {
-            CacheLog.StoreStillFailing(_logger, operation, e.GetType().Name, e.Message);
-        }
+
+        return null;
     }
 
-    private void StoreAnswered()
-    {
-        if (Volatile.Read(ref _storeDown) == 1 && Interlocked.Exchange(ref _storeDown, 0) == 1)
-        {
-            CacheLog.StoreRecovered(_logger);
-        }
-    }
-
-    private int _storeDown;
-
-    private ChatResponse? Serve(SemanticCacheEntry entry, string layer, float? similarity)
-    {
-        ChatResponse response;
-        try
-        {
-            response = CachedAnswer.Deserialize(entry.Response);
-        }
-        catch (JsonException e)
-        {
-            CacheLog.StoreFailed(_logger, "read a cached answer", e.GetType().Name, e.Message);
-            return null;
-        }
-
-        var saved = Saved(entry.Model, response.Usage);
-        var properties = response.AdditionalProperties ??= [];
-        properties[FallbackMetadataKeys.Provider] = entry.Provider;
-        properties[FallbackMetadataKeys.Model] = entry.Model;
-        properties[FallbackMetadataKeys.Attempts] = NoAttempts;
-        properties[CacheMetadataKeys.Hit] = layer;
-        properties[CacheMetadataKeys.CachedAt] = entry.CreatedAt;
-        if (similarity is float s)
-        {
-            properties[CacheMetadataKeys.Similarity] = s;
-        }
-
-        if (saved is decimal usd)
-        {
-            properties[CacheMetadataKeys.SavedCostUsd] = usd;
-        }
-
-        // No tokens were spent on this answer; what the first call spent is in the saved cost.
-        response.Usage = null;
-        CacheTelemetry.RecordHit(layer, entry.Provider, entry.Model, saved);
-        CacheLog.Hit(_logger, layer, entry.Provider, entry.Model, entry.CreatedAt);
-        return response;
-    }
-
-    private decimal? Saved(string? model, UsageDetails? usage)
-    {
-        if (model is null || usage?.InputTokenCount is not long input || usage.OutputTokenCount is not long output || input < 0 || output < 0)
-        {
-            return null;
-        }
-
-        var cached = Math.Clamp(usage.CachedInputTokenCount ?? 0, 0, input);
-        return _prices.Estimate(model, input, output, cached)?.TotalUsd;
-    }
-
-    private async Task StoreAsync(Lookup lookup, ChatResponse response, CancellationToken cancellationToken)
+    private async Task StoreAsync(CacheLookup lookup, ChatResponse response, CancellationToken cancellationToken)
     {
         if (lookup.Failed)
         {
@@ -408,6 +279,36 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             return;
         }
 
+        if (EntryFor(lookup, response) is not { } entry)
+        {
+            return;
+        }
+
+        var now = entry.CreatedAt;
+        try
+        {
+            await _store.UpsertAsync(entry, cancellationToken).ConfigureAwait(false);
+            var due = Interlocked.Read(ref _nextSweepTicks);
+            if (now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextSweepTicks, (now + _sweepInterval).UtcTicks, due) == due)
+            {
+                await _store.RemoveExpiredAsync(now, cancellationToken).ConfigureAwait(false);
+            }
+
+            _storeHealth.Answered();
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The caller already has its answer; a store that cannot take it only costs a later hit.
+            _storeHealth.Failed("store the answer", e);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>The entry that keeps an answer, stamped now; <see langword="null"/> (logged) when the answer does not serialize.</summary>
+    private SemanticCacheEntry? EntryFor(CacheLookup lookup, ChatResponse response)
+    {
         var properties = response.AdditionalProperties;
         var provider = properties?.TryGetValue(FallbackMetadataKeys.Provider, out var p) == true ? p as string : null;
         var model = (properties?.TryGetValue(FallbackMetadataKeys.Model, out var m) == true ? m as string : null) ?? response.ModelId;
@@ -420,11 +321,11 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException)
         {
             CacheLog.NotCached(_logger, "the answer does not serialize: " + e.Message);
-            return;
+            return null;
         }
 
         var now = _timeProvider.GetUtcNow();
-        var entry = new SemanticCacheEntry
+        return new SemanticCacheEntry
         {
             Key = lookup.Key.ExactKey,
             Namespace = _options.Namespace,
@@ -439,78 +340,10 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             Model = model,
             QualityTier = tier,
         };
-        try
-        {
-            await _store.UpsertAsync(entry, cancellationToken).ConfigureAwait(false);
-            var due = Interlocked.Read(ref _nextSweepTicks);
-            if (now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextSweepTicks, (now + _sweepInterval).UtcTicks, due) == due)
-            {
-                await _store.RemoveExpiredAsync(now, cancellationToken).ConfigureAwait(false);
-            }
-
-            StoreAnswered();
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The caller already has its answer; a store that cannot take it only costs a later hit.
-            StoreFailed("store the answer", e);
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     private string? WhyNotCacheable(ChatResponse response) =>
         _judge.WhyNotReplayable(response, _options.CacheToolCalls, _options.CacheRefusals, _options.CacheTruncated);
 
     private static bool TierAllows(SemanticCacheEntry entry, int? minTier) => minTier is not int tier || (entry.QualityTier ?? 0) >= tier;
-
-    private static bool Flag(AdditionalPropertiesDictionary? properties, string key) =>
-        properties is not null && properties.TryGetValue(key, out var value) && value switch
-        {
-            bool b => b,
-            string s => bool.TryParse(s, out var parsed) && parsed,
-            JsonElement { ValueKind: JsonValueKind.True } => true,
-            _ => false,
-        };
-
-    private static int? Tier(AdditionalPropertiesDictionary? properties)
-    {
-        if (properties is null || !properties.TryGetValue(CacheMetadataKeys.MinQualityTier, out var value) || value is null)
-        {
-            return null;
-        }
-
-        int? tier = value switch
-        {
-            int i => i,
-            long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
-            string s when int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
-            JsonElement { ValueKind: JsonValueKind.Number } e when e.TryGetInt32(out var n) => n,
-            _ => null,
-        };
-        if (tier is not (>= 1 and <= 5))
-        {
-            throw new ArgumentException(
-                $"ChatOptions.AdditionalProperties[\"{CacheMetadataKeys.MinQualityTier}\"] must be a whole number between 1 and 5 (was {value}).");
-        }
-
-        return tier;
-    }
-
-    /// <summary>What one call looks up and, on a miss, stores.</summary>
-    private sealed class Lookup(CacheRequestKey key, string tenant, bool semantic, int? minTier)
-    {
-        public CacheRequestKey Key { get; } = key;
-
-        public string Tenant { get; } = tenant;
-
-        public bool Semantic { get; } = semantic;
-
-        public int? MinTier { get; } = minTier;
-
-        public ReadOnlyMemory<float> Vector { get; set; }
-
-        public bool Failed { get; set; }
-    }
 }

@@ -96,67 +96,16 @@ internal static class SignCode
                 columns[((i & 3) * padded) + (i >> 2)] = query[i];
             }
 
-            // The smallest entry of nibble k is -Σ|y[4k+m]|; the widest table spans twice that.
             ref var y = ref MemoryMarshal.GetReference(columns);
-            var lowest = Vector256<float>.Zero;
-            for (var k = 0; k < padded; k += 8)
-            {
-                lowest = Vector256.Min(lowest, Low(ref y, k, padded));
-            }
-
-            var widest = 0f;
-            for (var lane = 0; lane < 8; lane++)
-            {
-                widest = Math.Max(widest, -2 * lowest.GetElement(lane));
-            }
-
+            var widest = Widest(ref y, padded);
             if (!(widest > 0))
             {
                 return null;
             }
 
             var step = widest / TableLevels;
-            var stepVector = Vector256.Create(step);
-            var perStep = Vector256.Create(1 / step);
-            var top = Vector256.Create((float)TableLevels);
-            double offset = 0;
-            Span<int> levels = stackalloc int[8];
-            for (var k = 0; k < padded; k += 8)
-            {
-                var low = Low(ref y, k, padded);
-                var error = Vector256<float>.Zero;
-                for (var n = 0; n < 16; n++)
-                {
-                    // Entry n: Σ ±y[4k+m], plus where bit m of n is set; rounded to a level of the step.
-                    var entry = -low;
-                    for (var m = 0; m < 4; m++)
-                    {
-                        var column = Vector256.LoadUnsafe(ref y, (nuint)((m * padded) + k));
-                        entry = (n & (1 << m)) != 0 ? entry + column : entry - column;
-                    }
-
-                    // The error is measured from the level actually stored, so how the level was rounded does not matter.
-                    var level = Vector256.Clamp(Vector256.Round(entry * perStep), Vector256<float>.Zero, top);
-                    error = Vector256.Max(error, Vector256.Abs(entry - (level * stepVector)));
-                    Vector256.ConvertToInt32(level).CopyTo(levels);
-                    for (var lane = 0; lane < 8 && k + lane < nibbles; lane++)
-                    {
-                        tables[((k + lane) * TableStride) + n] = (byte)levels[lane];
-                    }
-                }
-
-                // Padding lanes have zero low and zero error.
-                offset += Vector256.Sum(low) + Vector256.Sum(error);
-            }
-
-            for (var k = 0; k < nibbles; k++)
-            {
-                var table = tables.Slice(k * TableStride, TableStride);
-                for (var copy = 16; copy < TableStride; copy += 16)
-                {
-                    table[..16].CopyTo(table[copy..]);
-                }
-            }
+            var offset = WriteTables(ref y, padded, nibbles, step, tables);
+            Replicate(tables, nibbles);
 
             // B ≤ Σlow + step·Q + Σerror, so a vector can reach t only if Q ≥ (A·t − R·√(1 − t²) − Σlow − Σerror) / step.
             var t = Math.Clamp(minSimilarity - Slack, 0, 1);
@@ -170,11 +119,85 @@ internal static class SignCode
                 ArrayPool<float>.Shared.Return(rented);
             }
         }
-
-        static Vector256<float> Low(ref float y, int k, int padded) =>
-            -(Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)k)) + Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)(padded + k)))
-                + Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)((2 * padded) + k))) + Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)((3 * padded) + k))));
     }
+
+    /// <summary>The width of the widest nibble table: the smallest entry of nibble k is -Σ|y[4k+m]|, and a table spans twice that.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Widest(ref float y, int padded)
+    {
+        var lowest = Vector256<float>.Zero;
+        for (var k = 0; k < padded; k += 8)
+        {
+            lowest = Vector256.Min(lowest, Low(ref y, k, padded));
+        }
+
+        var widest = 0f;
+        for (var lane = 0; lane < 8; lane++)
+        {
+            widest = Math.Max(widest, -2 * lowest.GetElement(lane));
+        }
+
+        return widest;
+    }
+
+    /// <summary>Writes the 16 entries of every nibble table, rounded to levels of <paramref name="step"/>, and returns Σlow + Σerror.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double WriteTables(ref float y, int padded, int nibbles, float step, Span<byte> tables)
+    {
+        var stepVector = Vector256.Create(step);
+        var perStep = Vector256.Create(1 / step);
+        var top = Vector256.Create((float)TableLevels);
+        double offset = 0;
+        Span<int> levels = stackalloc int[8];
+        for (var k = 0; k < padded; k += 8)
+        {
+            var low = Low(ref y, k, padded);
+            var error = Vector256<float>.Zero;
+            for (var n = 0; n < 16; n++)
+            {
+                // Entry n: Σ ±y[4k+m], plus where bit m of n is set; rounded to a level of the step.
+                var entry = -low;
+                for (var m = 0; m < 4; m++)
+                {
+                    var column = Vector256.LoadUnsafe(ref y, (nuint)((m * padded) + k));
+                    entry = (n & (1 << m)) != 0 ? entry + column : entry - column;
+                }
+
+                // The error is measured from the level actually stored, so how the level was rounded does not matter.
+                var level = Vector256.Clamp(Vector256.Round(entry * perStep), Vector256<float>.Zero, top);
+                error = Vector256.Max(error, Vector256.Abs(entry - (level * stepVector)));
+                Vector256.ConvertToInt32(level).CopyTo(levels);
+                for (var lane = 0; lane < 8 && k + lane < nibbles; lane++)
+                {
+                    tables[((k + lane) * TableStride) + n] = (byte)levels[lane];
+                }
+            }
+
+            // Padding lanes have zero low and zero error.
+            offset += Vector256.Sum(low) + Vector256.Sum(error);
+        }
+
+        return offset;
+    }
+
+    /// <summary>Copies each table's 16 entries over the rest of its <see cref="TableStride"/> bytes.</summary>
+    private static void Replicate(Span<byte> tables, int nibbles)
+    {
+        for (var k = 0; k < nibbles; k++)
+        {
+            var table = tables.Slice(k * TableStride, TableStride);
+            for (var copy = 16; copy < TableStride; copy += 16)
+            {
+                table[..16].CopyTo(table[copy..]);
+            }
+        }
+    }
+
+    /// <summary>The smallest entries of nibbles k to k + 7: -Σ|y[4k+m]| over their four columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Low(ref float y, int k, int padded) =>
+        -(Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)k)) + Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)(padded + k)))
+            + Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)((2 * padded) + k))) + Vector256.Abs(Vector256.LoadUnsafe(ref y, (nuint)((3 * padded) + k))));
 
     /// <summary>The dot product of two vectors of equal length, fully optimised from the first call (the exact score of a lookup).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -165,57 +165,77 @@ internal static partial class SimilarityGuard
             var token = match.Value;
             var atStart = sentenceStart;
             sentenceStart = token is "." or "!" or "?" or "\n";
-            if (token.Length == 1 && !char.IsLetterOrDigit(token[0]))
+            switch (Classify(token, atStart, out var entity))
             {
-                continue;
+                case EntityKind.Strong:
+                    entities.Add(entity);
+                    break;
+                case EntityKind.Weak:
+                    weak.Add(entity);
+                    break;
             }
-
-            var word = token.TrimEnd('\'', '’');
-            if (word.Contains('@', StringComparison.Ordinal) || word.Contains("://", StringComparison.Ordinal) || word.StartsWith("www.", StringComparison.OrdinalIgnoreCase))
-            {
-                entities.Add(word.ToUpperInvariant());
-                continue;
-            }
-
-            var hasDigit = word.Any(char.IsAsciiDigit);
-            var hasLetter = word.Any(char.IsLetter);
-            if (hasDigit && hasLetter)
-            {
-                entities.Add(word.ToUpperInvariant());
-                continue;
-            }
-
-            if (!hasLetter || !char.IsUpper(word[0]))
-            {
-                continue;
-            }
-
-            var bare = Possessive().Replace(word, string.Empty);
-            if (bare.Length > 1 && bare.All(c => !char.IsLetter(c) || char.IsUpper(c)))
-            {
-                entities.Add(bare.ToUpperInvariant()); // an acronym, wherever it stands
-                continue;
-            }
-
-            if (bare is "I" || NumberWords.ContainsKey(bare))
-            {
-                continue;
-            }
-
-            if (atStart)
-            {
-                if (!SentenceOpeners.Contains(bare) && !bare.Contains('\'', StringComparison.Ordinal) && !bare.Contains('’', StringComparison.Ordinal))
-                {
-                    weak.Add(bare.ToUpperInvariant());
-                }
-
-                continue;
-            }
-
-            entities.Add(bare.ToUpperInvariant());
         }
 
         return (entities, weak);
+    }
+
+    /// <summary>
+    /// Whether a token names something, upper-cased: an address, a word with letters and digits or an acronym wherever it
+    /// stands; a capitalised word within a sentence (strong) or opening one (weak, unless a common opener).
+    /// </summary>
+    private static EntityKind Classify(string token, bool atStart, out string entity)
+    {
+        entity = string.Empty;
+        if (token.Length == 1 && !char.IsLetterOrDigit(token[0]))
+        {
+            return EntityKind.None;
+        }
+
+        var word = token.TrimEnd('\'', '’');
+        if (word.Contains('@', StringComparison.Ordinal) || word.Contains("://", StringComparison.Ordinal) || word.StartsWith("www.", StringComparison.OrdinalIgnoreCase))
+        {
+            entity = word.ToUpperInvariant();
+            return EntityKind.Strong;
+        }
+
+        var hasDigit = word.Any(char.IsAsciiDigit);
+        var hasLetter = word.Any(char.IsLetter);
+        if (hasDigit && hasLetter)
+        {
+            entity = word.ToUpperInvariant();
+            return EntityKind.Strong;
+        }
+
+        if (!hasLetter || !char.IsUpper(word[0]))
+        {
+            return EntityKind.None;
+        }
+
+        var bare = Possessive().Replace(word, string.Empty);
+        if (bare.Length > 1 && bare.All(c => !char.IsLetter(c) || char.IsUpper(c)))
+        {
+            entity = bare.ToUpperInvariant(); // an acronym, wherever it stands
+            return EntityKind.Strong;
+        }
+
+        if (bare is "I" || NumberWords.ContainsKey(bare))
+        {
+            return EntityKind.None;
+        }
+
+        if (atStart)
+        {
+            if (SentenceOpeners.Contains(bare) || bare.Contains('\'', StringComparison.Ordinal) || bare.Contains('’', StringComparison.Ordinal))
+            {
+                return EntityKind.None;
+            }
+
+            entity = bare.ToUpperInvariant();
+            return EntityKind.Weak;
+        }
+
+        entity = bare.ToUpperInvariant();
+        return EntityKind.Strong;
     }
 
     private static bool Covered(List<string> items, List<string> strong, List<string> weak)
@@ -296,4 +316,11 @@ internal static partial class SimilarityGuard
 
     [GeneratedRegex(@"['’]s$", RegexOptions.CultureInvariant)]
     private static partial Regex Possessive();
+
+    private enum EntityKind
+    {
+        None,
+        Strong,
+        Weak,
+    }
 }
