@@ -1,10 +1,6 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net.Sockets;
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
 using System.Text;
-using Google.Protobuf.Collections;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -40,32 +36,6 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
     /// <summary>The suffix of the collection holding a namespace's entries without a vector.</summary>
     public const string ExactCollectionSuffix = ".exact";
 
-    private const string KeyField = "key";
-    private const string NamespaceField = "namespace";
-    private const string TenantField = "tenant";
-    private const string PartitionField = "partition";
-    private const string PromptField = "prompt";
-    private const string ResponseField = "response";
-    private const string CreatedTicksField = "created_ticks";
-    private const string ExpiresTicksField = "expires_ticks";
-    private const string ExpiresAtField = "expires_at_ms";
-    private const string ProviderField = "provider";
-    private const string ModelField = "model";
-    private const string QualityTierField = "quality_tier";
-
-    private static readonly (string Field, PayloadSchemaType Type, bool IsTenant)[] VectorIndexes =
-    [
-        (TenantField, PayloadSchemaType.Keyword, true),
-        (PartitionField, PayloadSchemaType.Keyword, false),
-        (ExpiresAtField, PayloadSchemaType.Integer, false),
-        (QualityTierField, PayloadSchemaType.Integer, false),
-    ];
-
-    private static readonly (string Field, PayloadSchemaType Type, bool IsTenant)[] ExactIndexes =
-    [
-        (ExpiresAtField, PayloadSchemaType.Integer, false),
-    ];
-
     private readonly IQdrantCacheClient _client;
     private readonly bool _ownsClient;
     private readonly ILogger _logger;
@@ -76,18 +46,8 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
     private readonly TimeSpan _refreshInterval;
     private readonly bool _exactSearch;
 
-    /// <summary>Collections this store has seen or created, with their shape; a mismatch is remembered so it fails fast.</summary>
-    private readonly ConcurrentDictionary<string, QdrantCollectionShape> _shapes = new(StringComparer.Ordinal);
-
-    /// <summary>Collections found missing, and when: not asked again before the refresh interval passes.</summary>
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _absent = new(StringComparer.Ordinal);
-
-    private readonly Lock _outageLock = new();
-    private CollectionList? _listed;
-    private DateTimeOffset _outageStarted;
-    private DateTimeOffset _backoffUntil = DateTimeOffset.MinValue;
-    private string _outageReason = string.Empty;
-    private bool _unavailable;
+    private readonly QdrantOutageGuard _outage;
+    private readonly QdrantCollections _collections;
 
     /// <summary>Initializes a new instance of the <see cref="QdrantSemanticCacheStore"/> class; Qdrant is first contacted by the first operation.</summary>
     /// <param name="options">Where Qdrant is and how to use it; validated here.</param>
@@ -111,22 +71,15 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
         _backoff = options.OutageBackoff;
         _refreshInterval = options.CollectionRefreshInterval;
         _exactSearch = options.ExactSearch;
+        _outage = new QdrantOutageGuard(_endpoint, _backoff, _time, _logger);
+        _collections = new QdrantCollections(client, _prefix, _refreshInterval, _time, _logger);
     }
 
     /// <summary>Gets Qdrant's scheme, host and port (no credentials).</summary>
     public string Endpoint => _endpoint;
 
     /// <summary>Gets a value indicating whether the last contact with Qdrant failed because it was unreachable.</summary>
-    public bool IsUnavailable
-    {
-        get
-        {
-            lock (_outageLock)
-            {
-                return _unavailable;
-            }
-        }
-    }
+    public bool IsUnavailable => _outage.IsUnavailable;
 
     /// <summary>The collection holding the entries with a vector of <paramref name="ns"/>.</summary>
     /// <param name="ns">The cache namespace.</param>
@@ -154,19 +107,19 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
             Id = id,
             Vectors = vector is null ? new Vectors { Vectors_ = new NamedVectors() } : vector,
         };
-        WritePayload(point.Payload, entry);
+        QdrantCachePayload.WritePayload(point.Payload, entry);
 
-        await RunAsync(
+        await _outage.RunAsync(
             "upsert",
             async ct =>
             {
-                await EnsureCollectionAsync(target, vector?.Length ?? 1, hasVector ? VectorIndexes : ExactIndexes, ct).ConfigureAwait(false);
+                await _collections.EnsureAsync(target, vector?.Length ?? 1, hasVector ? QdrantCachePayload.VectorIndexes : QdrantCachePayload.ExactIndexes, ct).ConfigureAwait(false);
                 await _client.UpsertAsync(target, point, ct).ConfigureAwait(false);
 
                 // One key, one entry: a version stored in the namespace's other collection is replaced too.
-                if (await ExistsAsync(other, ct).ConfigureAwait(false))
+                if (await _collections.ExistsAsync(other, ct).ConfigureAwait(false))
                 {
-                    await IgnoreMissingAsync(other, () => _client.DeleteAsync(other, id, ct)).ConfigureAwait(false);
+                    await _collections.IgnoreMissingAsync(other, () => _client.DeleteAsync(other, id, ct)).ConfigureAwait(false);
                 }
 
                 return true;
@@ -180,25 +133,25 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
         ArgumentNullException.ThrowIfNull(key);
         cancellationToken.ThrowIfCancellationRequested();
         var id = PointIdFor(key);
-        var cutoff = UnixMilliseconds(now);
-        return await RunAsync(
+        var cutoff = QdrantCachePayload.UnixMilliseconds(now);
+        return await _outage.RunAsync(
             "lookup",
             async ct =>
             {
-                var collections = await ListCollectionsAsync(force: false, ct).ConfigureAwait(false);
-                var found = await Task.WhenAll(collections.Select(c => RetrieveAsync(c, id, ct))).ConfigureAwait(false);
+                var collections = await _collections.ListAsync(force: false, ct).ConfigureAwait(false);
+                var found = await Task.WhenAll(collections.Select(c => _collections.RetrieveAsync(c, id, ct))).ConfigureAwait(false);
                 SemanticCacheEntry? best = null;
                 foreach (var points in found)
                 {
                     foreach (var point in points)
                     {
-                        if (Text(point.Payload, KeyField) != key || Integer(point.Payload, ExpiresAtField) <= cutoff)
+                        if (QdrantCachePayload.Text(point.Payload, QdrantCachePayload.KeyField) != key || QdrantCachePayload.Integer(point.Payload, QdrantCachePayload.ExpiresAtField) <= cutoff)
                         {
                             continue;
                         }
 
                         // Two copies exist only when replicas raced across a namespace's two collections: the newer wins.
-                        var entry = ReadEntry(point.Payload);
+                        var entry = QdrantCachePayload.ReadEntry(point.Payload);
                         if (best is null || entry.CreatedAt > best.CreatedAt)
                         {
                             best = entry;
@@ -231,32 +184,19 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var vector = Normalized(query.Vector.Span);
         var collection = CollectionFor(query.Namespace);
-        var cutoff = UnixMilliseconds(query.Now);
-        var filter = new Filter
-        {
-            Must =
-            {
-                Conditions.MatchKeyword(TenantField, EncodeTenant(query.Tenant)),
-                Conditions.MatchKeyword(PartitionField, EncodePartition(query.Partition)),
-                Conditions.Range(ExpiresAtField, new global::Qdrant.Client.Grpc.Range { Gt = cutoff }),
-            },
-        };
-        if (query.MinQualityTier is int tier)
-        {
-            filter.Must.Add(Conditions.Range(QualityTierField, new global::Qdrant.Client.Grpc.Range { Gte = tier }));
-        }
-
-        return await RunAsync<IReadOnlyList<SemanticCacheMatch>>(
+        var cutoff = QdrantCachePayload.UnixMilliseconds(query.Now);
+        var filter = QdrantCachePayload.SearchFilter(query);
+        return await _outage.RunAsync<IReadOnlyList<SemanticCacheMatch>>(
             "search",
             async ct =>
             {
-                var shape = await FindCollectionAsync(collection, ct).ConfigureAwait(false);
+                var shape = await _collections.FindAsync(collection, ct).ConfigureAwait(false);
                 if (shape is null)
                 {
                     return [];
                 }
 
-                CheckShape(collection, shape, vector.Length);
+                QdrantCollections.CheckShape(collection, shape, vector.Length);
                 IReadOnlyList<ScoredPoint> points;
                 try
                 {
@@ -264,21 +204,11 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
                 {
-                    Forget(collection);
+                    _collections.Forget(collection);
                     return [];
                 }
 
-                var matches = new List<SemanticCacheMatch>(points.Count);
-                foreach (var point in points)
-                {
-                    if (point.Score >= query.MinSimilarity && Integer(point.Payload, ExpiresAtField) > cutoff)
-                    {
-                        matches.Add(new SemanticCacheMatch(ReadEntry(point.Payload), point.Score));
-                    }
-                }
-
-                matches.Sort(static (a, b) => b.Similarity.CompareTo(a.Similarity));
-                return matches;
+                return Matches(points, query.MinSimilarity, cutoff);
             },
             cancellationToken).ConfigureAwait(false);
     }
@@ -289,17 +219,17 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
         ArgumentNullException.ThrowIfNull(key);
         cancellationToken.ThrowIfCancellationRequested();
         var id = PointIdFor(key);
-        return await RunAsync(
+        return await _outage.RunAsync(
             "remove",
             async ct =>
             {
                 var removed = false;
-                foreach (var collection in await ListCollectionsAsync(force: true, ct).ConfigureAwait(false))
+                foreach (var collection in await _collections.ListAsync(force: true, ct).ConfigureAwait(false))
                 {
-                    var points = await RetrieveAsync(collection, id, ct).ConfigureAwait(false);
-                    if (points.Any(p => Text(p.Payload, KeyField) == key))
+                    var points = await _collections.RetrieveAsync(collection, id, ct).ConfigureAwait(false);
+                    if (points.Any(p => QdrantCachePayload.Text(p.Payload, QdrantCachePayload.KeyField) == key))
                     {
-                        await IgnoreMissingAsync(collection, () => _client.DeleteAsync(collection, id, ct)).ConfigureAwait(false);
+                        await _collections.IgnoreMissingAsync(collection, () => _client.DeleteAsync(collection, id, ct)).ConfigureAwait(false);
                         removed = true;
                     }
                 }
@@ -314,18 +244,18 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
     public async ValueTask<int> RemoveExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var filter = new Filter { Must = { Conditions.Range(ExpiresAtField, new global::Qdrant.Client.Grpc.Range { Lte = UnixMilliseconds(now) }) } };
-        var removed = await RunAsync(
+        var filter = QdrantCachePayload.ExpiredFilter(now);
+        var removed = await _outage.RunAsync(
             "cleanup",
             async ct =>
             {
                 long total = 0;
-                foreach (var collection in await ListCollectionsAsync(force: true, ct).ConfigureAwait(false))
+                foreach (var collection in await _collections.ListAsync(force: true, ct).ConfigureAwait(false))
                 {
-                    var expired = await IgnoreMissingAsync(collection, () => _client.CountAsync(collection, filter, ct)).ConfigureAwait(false);
+                    var expired = await _collections.IgnoreMissingAsync(collection, () => _client.CountAsync(collection, filter, ct)).ConfigureAwait(false);
                     if (expired > 0)
                     {
-                        await IgnoreMissingAsync(collection, () => _client.DeleteAsync(collection, filter, ct)).ConfigureAwait(false);
+                        await _collections.IgnoreMissingAsync(collection, () => _client.DeleteAsync(collection, filter, ct)).ConfigureAwait(false);
                         total += (long)expired;
                     }
                 }
@@ -341,14 +271,14 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return await RunAsync(
+        return await _outage.RunAsync(
             "count",
             async ct =>
             {
                 long total = 0;
-                foreach (var collection in await ListCollectionsAsync(force: true, ct).ConfigureAwait(false))
+                foreach (var collection in await _collections.ListAsync(force: true, ct).ConfigureAwait(false))
                 {
-                    total += (long)await IgnoreMissingAsync(collection, () => _client.CountAsync(collection, null, ct)).ConfigureAwait(false);
+                    total += (long)await _collections.IgnoreMissingAsync(collection, () => _client.CountAsync(collection, null, ct)).ConfigureAwait(false);
                 }
 
                 return total;
@@ -370,11 +300,11 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
     {
         CheckNamespace(ns);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
-        await RunAsync(
+        await _outage.RunAsync(
             "collection check",
             async ct =>
             {
-                await EnsureCollectionAsync(CollectionFor(ns), dimensions, VectorIndexes, ct).ConfigureAwait(false);
+                await _collections.EnsureAsync(CollectionFor(ns), dimensions, QdrantCachePayload.VectorIndexes, ct).ConfigureAwait(false);
                 return true;
             },
             cancellationToken).ConfigureAwait(false);
@@ -418,270 +348,20 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
         }
     }
 
-    /// <summary>Runs one store operation: fails at once during an outage's backoff, turns the gRPC client's errors into the store's exceptions, and tracks the outage state.</summary>
-    private async Task<T> RunAsync<T>(string operation, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
+    /// <summary>The points at least as similar as asked and not expired (Qdrant's own threshold and filter are not relied on), most similar first.</summary>
+    private static List<SemanticCacheMatch> Matches(IReadOnlyList<ScoredPoint> points, float minSimilarity, long cutoff)
     {
-        ThrowIfBackingOff(operation);
-        T result;
-        try
+        var matches = new List<SemanticCacheMatch>(points.Count);
+        foreach (var point in points)
         {
-            result = await action(cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException e) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException($"The cache {operation} was canceled.", e, cancellationToken);
-        }
-        catch (RpcException e) when (IsOutage(e.StatusCode))
-        {
-            throw Outage(operation, Reason(e), e);
-        }
-        catch (Exception e) when (e is HttpRequestException or SocketException or IOException && !cancellationToken.IsCancellationRequested)
-        {
-            throw Outage(operation, e.GetType().Name, e);
-        }
-        catch (RpcException e)
-        {
-            Restored();
-            throw new InvalidOperationException($"Qdrant at {_endpoint} rejected the cache {operation} ({Reason(e)}).", e);
-        }
-
-        Restored();
-        return result;
-    }
-
-    private static bool IsOutage(StatusCode code) => code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Unknown
-        or StatusCode.Internal or StatusCode.ResourceExhausted or StatusCode.Aborted or StatusCode.Cancelled
-        or StatusCode.Unauthenticated or StatusCode.PermissionDenied;
-
-    /// <summary>The status code and, unless it is about credentials, the server's detail: never a header, so never the key.</summary>
-    private static string Reason(RpcException e) => e.StatusCode switch
-    {
-        StatusCode.Unauthenticated or StatusCode.PermissionDenied => $"{e.StatusCode}: check {QdrantCacheOptions.SectionName}:ApiKey",
-        _ when string.IsNullOrEmpty(e.Status.Detail) => e.StatusCode.ToString(),
-        _ => $"{e.StatusCode}: {e.Status.Detail}",
-    };
-
-    private void ThrowIfBackingOff(string operation)
-    {
-        lock (_outageLock)
-        {
-            if (_unavailable && _time.GetUtcNow() < _backoffUntil)
+            if (point.Score >= minSimilarity && QdrantCachePayload.Integer(point.Payload, QdrantCachePayload.ExpiresAtField) > cutoff)
             {
-                throw new QdrantCacheUnavailableException(_endpoint, operation, _outageReason, duringBackoff: true, innerException: null);
-            }
-        }
-    }
-
-    private QdrantCacheUnavailableException Outage(string operation, string reason, Exception error)
-    {
-        var now = _time.GetUtcNow();
-        bool first;
-        lock (_outageLock)
-        {
-            first = !_unavailable;
-            if (first)
-            {
-                _outageStarted = now;
-            }
-
-            _unavailable = true;
-            _outageReason = reason;
-            _backoffUntil = now + _backoff;
-        }
-
-        if (first)
-        {
-            QdrantCacheLog.Unavailable(_logger, _endpoint, reason, _backoff.TotalSeconds);
-        }
-        else
-        {
-            QdrantCacheLog.StillUnavailable(_logger, operation, reason);
-        }
-
-        return new QdrantCacheUnavailableException(_endpoint, operation, reason, duringBackoff: false, error);
-    }
-
-    private void Restored()
-    {
-        double seconds;
-        lock (_outageLock)
-        {
-            if (!_unavailable)
-            {
-                return;
-            }
-
-            _unavailable = false;
-            seconds = (_time.GetUtcNow() - _outageStarted).TotalSeconds;
-        }
-
-        QdrantCacheLog.Restored(_logger, _endpoint, seconds);
-    }
-
-    /// <summary>The store's collections: listed from Qdrant when <paramref name="force"/>d or when the last list is older than the refresh interval, plus those created since.</summary>
-    private async Task<IReadOnlyCollection<string>> ListCollectionsAsync(bool force, CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        var listed = Volatile.Read(ref _listed);
-        if (force || listed is null || now - listed.At >= _refreshInterval)
-        {
-            var all = await _client.ListCollectionsAsync(cancellationToken).ConfigureAwait(false);
-            listed = new CollectionList(all.Where(c => c.StartsWith(_prefix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal), now);
-            Volatile.Write(ref _listed, listed);
-            foreach (var known in _shapes.Keys)
-            {
-                if (!listed.Names.Contains(known))
-                {
-                    _shapes.TryRemove(known, out _);
-                }
+                matches.Add(new SemanticCacheMatch(QdrantCachePayload.ReadEntry(point.Payload), point.Score));
             }
         }
 
-        var names = new HashSet<string>(listed.Names, StringComparer.Ordinal);
-        names.UnionWith(_shapes.Keys);
-        return names;
-    }
-
-    private async Task<bool> ExistsAsync(string collection, CancellationToken cancellationToken) =>
-        _shapes.ContainsKey(collection) || (await ListCollectionsAsync(force: false, cancellationToken).ConfigureAwait(false)).Contains(collection);
-
-    /// <summary>The collection's shape, from memory or Qdrant; <see langword="null"/> when it does not exist (remembered for the refresh interval).</summary>
-    private async Task<QdrantCollectionShape?> FindCollectionAsync(string collection, CancellationToken cancellationToken)
-    {
-        if (_shapes.TryGetValue(collection, out var known))
-        {
-            return known;
-        }
-
-        if (_absent.TryGetValue(collection, out var since) && _time.GetUtcNow() - since < _refreshInterval)
-        {
-            return null;
-        }
-
-        var shape = await _client.GetCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
-        if (shape is null)
-        {
-            _absent[collection] = _time.GetUtcNow();
-            return null;
-        }
-
-        _absent.TryRemove(collection, out _);
-        _shapes[collection] = shape;
-        return shape;
-    }
-
-    private async Task EnsureCollectionAsync(string collection, int dimensions, (string Field, PayloadSchemaType Type, bool IsTenant)[] indexes, CancellationToken cancellationToken)
-    {
-        if (!_shapes.TryGetValue(collection, out var shape))
-        {
-            shape = await _client.GetCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
-            if (shape is null)
-            {
-                try
-                {
-                    await _client.CreateCollectionAsync(collection, dimensions, cancellationToken).ConfigureAwait(false);
-                    QdrantCacheLog.CollectionCreated(_logger, collection, dimensions);
-                }
-                catch (RpcException e) when (!IsOutage(e.StatusCode))
-                {
-                    // Another replica may have created it a moment ago; anything else is a real error.
-                    shape = await _client.GetCollectionAsync(collection, cancellationToken).ConfigureAwait(false);
-                    if (shape is null)
-                    {
-                        throw;
-                    }
-                }
-
-                shape ??= new QdrantCollectionShape(dimensions, Distance.Cosine, new HashSet<string>(StringComparer.Ordinal));
-            }
-
-            // Remembered before the check, so a mismatch keeps failing without a round trip.
-            _shapes[collection] = shape;
-            _absent.TryRemove(collection, out _);
-        }
-
-        CheckShape(collection, shape, dimensions);
-        if (indexes.All(i => shape.IndexedFields.Contains(i.Field)))
-        {
-            return;
-        }
-
-        // Also completes the indexes of a collection whose creator stopped half way.
-        var indexed = new HashSet<string>(shape.IndexedFields, StringComparer.Ordinal);
-        foreach (var (field, type, isTenant) in indexes)
-        {
-            if (!indexed.Contains(field))
-            {
-                var parameters = isTenant ? new PayloadIndexParams { KeywordIndexParams = new KeywordIndexParams { IsTenant = true } } : null;
-                await _client.CreatePayloadIndexAsync(collection, field, type, parameters, cancellationToken).ConfigureAwait(false);
-                indexed.Add(field);
-                _shapes[collection] = shape with { IndexedFields = new HashSet<string>(indexed, StringComparer.Ordinal) };
-            }
-        }
-    }
-
-    private static void CheckShape(string collection, QdrantCollectionShape shape, int dimensions)
-    {
-        if (shape.Dimensions is not int actual)
-        {
-            throw new QdrantCollectionMismatchException(
-                collection,
-                dimensions,
-                null,
-                $"Qdrant collection '{collection}' has named vectors or none, but the cache needs one unnamed vector of {dimensions} dimensions; delete the collection or choose another cache namespace or collection prefix.");
-        }
-
-        if (collection.EndsWith(ExactCollectionSuffix, StringComparison.Ordinal))
-        {
-            return; // holds entries without a vector: its vector size never matters
-        }
-
-        if (actual != dimensions)
-        {
-            throw new QdrantCollectionMismatchException(
-                collection,
-                dimensions,
-                actual,
-                $"Qdrant collection '{collection}' holds vectors of {actual} dimensions, but the cache's embeddings have {dimensions}; use one cache namespace per embedding model, or delete the collection so it is created again.");
-        }
-
-        if (shape.Distance != Distance.Cosine)
-        {
-            throw new QdrantCollectionMismatchException(
-                collection,
-                dimensions,
-                actual,
-                $"Qdrant collection '{collection}' uses {shape.Distance} distance, but the cache needs Cosine; delete the collection so it is created again, or choose another cache namespace.");
-        }
-    }
-
-    private void Forget(string collection)
-    {
-        _shapes.TryRemove(collection, out _);
-        _absent[collection] = _time.GetUtcNow();
-    }
-
-    private async Task<IReadOnlyList<RetrievedPoint>> RetrieveAsync(string collection, PointId id, CancellationToken cancellationToken) =>
-        await IgnoreMissingAsync<IReadOnlyList<RetrievedPoint>>(collection, () => _client.RetrieveAsync(collection, id, cancellationToken), []).ConfigureAwait(false);
-
-    private Task<bool> IgnoreMissingAsync(string collection, Func<Task> action) =>
-        IgnoreMissingAsync(collection, async () => { await action().ConfigureAwait(false); return true; }, false);
-
-    private Task<ulong> IgnoreMissingAsync(string collection, Func<Task<ulong>> action) =>
-        IgnoreMissingAsync(collection, action, 0UL);
-
-    /// <summary>A collection deleted behind the store's back holds nothing: its absence is not an error.</summary>
-    private async Task<T> IgnoreMissingAsync<T>(string collection, Func<Task<T>> action, T whenMissing)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
-        {
-            Forget(collection);
-            return whenMissing;
-        }
+        matches.Sort(static (a, b) => b.Similarity.CompareTo(a.Similarity));
+        return matches;
     }
 
     private static float[] Normalized(ReadOnlySpan<float> vector)
@@ -696,78 +376,4 @@ public sealed class QdrantSemanticCacheStore : ISemanticCacheStore, IDisposable
         TensorPrimitives.Divide(vector, norm, result);
         return result;
     }
-
-    /// <summary>Milliseconds since the Unix epoch, rounded down: expiry is compared at this precision on both sides.</summary>
-    private static long UnixMilliseconds(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
-
-    /// <summary>Keyword payloads get a one-letter prefix so the empty tenant is an ordinary, indexable keyword.</summary>
-    private static string EncodeTenant(string tenant) => "t:" + tenant;
-
-    private static string EncodePartition(string partition) => "p:" + partition;
-
-    private static void WritePayload(MapField<string, Value> payload, SemanticCacheEntry entry)
-    {
-        payload[KeyField] = entry.Key;
-        payload[NamespaceField] = entry.Namespace;
-        payload[TenantField] = EncodeTenant(entry.Tenant);
-        payload[PartitionField] = EncodePartition(entry.Partition);
-        payload[ResponseField] = entry.Response;
-        payload[CreatedTicksField] = entry.CreatedAt.UtcTicks;
-        payload[ExpiresTicksField] = entry.ExpiresAt.UtcTicks;
-        payload[ExpiresAtField] = UnixMilliseconds(entry.ExpiresAt);
-        if (entry.Prompt is not null)
-        {
-            payload[PromptField] = entry.Prompt;
-        }
-
-        if (entry.Provider is not null)
-        {
-            payload[ProviderField] = entry.Provider;
-        }
-
-        if (entry.Model is not null)
-        {
-            payload[ModelField] = entry.Model;
-        }
-
-        if (entry.QualityTier is int tier)
-        {
-            payload[QualityTierField] = tier;
-        }
-    }
-
-    private static SemanticCacheEntry ReadEntry(MapField<string, Value> payload) => new()
-    {
-        Key = Text(payload, KeyField) ?? string.Empty,
-        Namespace = Text(payload, NamespaceField) ?? string.Empty,
-        Tenant = Decode(Text(payload, TenantField), "t:"),
-        Partition = Decode(Text(payload, PartitionField), "p:"),
-        Prompt = Text(payload, PromptField),
-        Response = Text(payload, ResponseField) ?? string.Empty,
-        CreatedAt = new DateTimeOffset(Integer(payload, CreatedTicksField), TimeSpan.Zero),
-        ExpiresAt = new DateTimeOffset(Integer(payload, ExpiresTicksField), TimeSpan.Zero),
-        Provider = Text(payload, ProviderField),
-        Model = Text(payload, ModelField),
-        QualityTier = payload.TryGetValue(QualityTierField, out var tier) && tier.KindCase == Value.KindOneofCase.IntegerValue
-            ? (int)tier.IntegerValue
-            : null,
-    };
-
-    private static string Decode(string? value, string prefix) =>
-        value is not null && value.StartsWith(prefix, StringComparison.Ordinal) ? value[prefix.Length..] : value ?? string.Empty;
-
-    private static string? Text(MapField<string, Value> payload, string field) =>
-        payload.TryGetValue(field, out var value) && value.KindCase == Value.KindOneofCase.StringValue ? value.StringValue : null;
-
-    private static long Integer(MapField<string, Value> payload, string field) =>
-        payload.TryGetValue(field, out var value) ? value.KindCase switch
-        {
-            Value.KindOneofCase.IntegerValue => value.IntegerValue,
-            Value.KindOneofCase.DoubleValue => (long)value.DoubleValue,
-            Value.KindOneofCase.StringValue when long.TryParse(value.StringValue, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) => parsed,
-            _ => long.MinValue,
-        }
-        : long.MinValue;
-
-    private sealed record CollectionList(HashSet<string> Names, DateTimeOffset At);
 }
