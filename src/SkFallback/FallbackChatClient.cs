@@ -116,47 +116,53 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
                 return Detach(_responses.ChainAsync(call, walk, activity, null, false, default), activity);
             }
 
-            // The first attempt can never find the deadline passed: it starts with the call.
-            var attempt = _chain.Begin(call, provider, probe, retry: 0);
-            attempt.Reservation = reservation;
-            var pending = ResponseRunner.Start(provider, messages, provider.OptionsFor(call.Options), attempt);
-            if (!pending.IsCompleted)
-            {
-                attempt.LeaveExchange();
-                return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, _responses.FinishAsync(call, attempt, pending)), activity);
-            }
-
-            SendOutcome outcome;
-            try
-            {
-                outcome = _responses.Finish(call, attempt, pending);
-            }
-            catch (OperationCanceledException ex)
-            {
-                // The caller's own cancellation: the chain surfaces it as a cancelled task.
-                return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, ValueTask.FromException<SendOutcome>(ex)), activity);
-            }
-
-            if (outcome.Response is not { } response)
-            {
-                return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, new(outcome)), activity);
-            }
-
-            _responses.Complete(call, attempt, response, activity);
-            activity?.Dispose();
-
-            // Nothing refers to the call or the attempt now (the answer holds its attempts, not the call), so the next call reuses them.
-            attempt.Release();
-            call.Recycle();
-
-            // The provider's task holds the very response that was annotated.
-            return pending;
+            return FirstAttempt(call, walk, provider, probe, reservation, activity);
         }
         catch (Exception ex)
         {
             activity?.Dispose();
             return ThrowAsync(ex);
         }
+    }
+
+    /// <summary>The first attempt, without an async method: a good answer at once returns the provider's own task; anything else goes on in the runner.</summary>
+    private Task<ChatResponse> FirstAttempt(CallState call, CandidateWalk walk, ChainProvider provider, bool probe, SpendReservation? reservation, Activity? activity)
+    {
+        // The first attempt can never find the deadline passed: it starts with the call.
+        var attempt = _chain.Begin(call, provider, probe, retry: 0);
+        attempt.Reservation = reservation;
+        var pending = ResponseRunner.Start(provider, call.Messages, provider.OptionsFor(call.Options), attempt);
+        if (!pending.IsCompleted)
+        {
+            attempt.LeaveExchange();
+            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, _responses.FinishAsync(call, attempt, pending)), activity);
+        }
+
+        SendOutcome outcome;
+        try
+        {
+            outcome = _responses.Finish(call, attempt, pending);
+        }
+        catch (OperationCanceledException ex)
+        {
+            // The caller's own cancellation: the chain surfaces it as a cancelled task.
+            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, ValueTask.FromException<SendOutcome>(ex)), activity);
+        }
+
+        if (outcome.Response is not { } response)
+        {
+            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, new(outcome)), activity);
+        }
+
+        _responses.Complete(call, attempt, response, activity);
+        activity?.Dispose();
+
+        // Nothing refers to the call or the attempt now (the answer holds its attempts, not the call), so the next call reuses them.
+        attempt.Release();
+        call.Recycle();
+
+        // The provider's task holds the very response that was annotated.
+        return pending;
     }
 
     /// <inheritdoc />

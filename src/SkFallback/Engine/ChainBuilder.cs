@@ -103,14 +103,7 @@ internal static class ChainBuilder
             Cost = cost,
             Planner = planner,
             Failures = failures,
-            Admission = new AdmissionRules(
-            [
-                new CooldownRule(time, recorder),
-                new ContextWindowRule(planner, recorder),
-                new CallBudgetRule(recorder),
-                new RateLimitRule(planner, time, recorder),
-                new BreakerRule(recorder),
-            ]),
+            Admission = Admission(providers, planner, time, recorder),
             Streaming = new StreamSettings(options.Streaming.Mode, options.Streaming.CommitChunks, options.Streaming.CommitDelay, options.Streaming.ContinueAfterCommit),
             Hedging = options.Routing.Hedging,
             HedgeBudget = new HedgeBudget(options.Routing.Hedging),
@@ -121,6 +114,31 @@ internal static class ChainBuilder
             StallDetectors = new StallDetectorPool(time),
             StateSync = sync,
         };
+    }
+
+    /// <summary>The admission rules, in order; a rule no provider of this chain can trip is left out, so the walk never asks it.</summary>
+    private static AdmissionRules Admission(ChainProvider[] providers, CallPlanner planner, TimeProvider time, AttemptRecorder recorder)
+    {
+        var rules = new List<AdmissionRule> { new CooldownRule(time, recorder) };
+        if (Array.Exists(providers, p => p.ContextWindow is not null))
+        {
+            rules.Add(new ContextWindowRule(planner, recorder));
+        }
+
+        rules.Add(new CallBudgetRule(recorder));
+
+        // Rate-limit headers are read only through the HTTP client the chain owns.
+        if (Array.Exists(providers, p => p.ObservesHttp))
+        {
+            rules.Add(new RateLimitRule(planner, time, recorder));
+        }
+
+        if (Array.Exists(providers, p => p.Breaker is not null))
+        {
+            rules.Add(new BreakerRule(recorder));
+        }
+
+        return new AdmissionRules(rules);
     }
 
     private static (Dictionary<string, IRoutingPolicy> Policies, IRoutingPolicy Chosen) Policies(RoutingOptions routing, IEnumerable<IRoutingPolicy>? extra, ChainProvider[] providers)

@@ -39,21 +39,9 @@ internal abstract class Race
     public async Task<RaceSlot?> RunAsync()
     {
         var settings = Chain.Hedging;
-        Chain.HedgeBudget.OnCall();
-        if (!TryStart(hedge: false))
+        if (StartFirst() is not int hedgesLeft)
         {
             return null;
-        }
-
-        var hedgesLeft = settings.MaxAttempts - 1;
-        if (_mode == Routing.HedgingMode.Parallel)
-        {
-            while (hedgesLeft > 0 && TryStart(hedge: true))
-            {
-                hedgesLeft--;
-            }
-
-            hedgesLeft = 0;
         }
 
         using var timerSource = hedgesLeft > 0 ? new CancellationTokenSource() : null;
@@ -102,6 +90,29 @@ internal abstract class Race
                 timerSource!.Cancel();
             }
         }
+    }
+
+    /// <summary>Starts the primary (in parallel mode, every racer at once): the hedges left to start after delays, or <see langword="null"/> when no candidate could start.</summary>
+    private int? StartFirst()
+    {
+        Chain.HedgeBudget.OnCall();
+        if (!TryStart(hedge: false))
+        {
+            return null;
+        }
+
+        var hedgesLeft = Chain.Hedging.MaxAttempts - 1;
+        if (_mode != Routing.HedgingMode.Parallel)
+        {
+            return hedgesLeft;
+        }
+
+        while (hedgesLeft > 0 && TryStart(hedge: true))
+        {
+            hedgesLeft--;
+        }
+
+        return 0;
     }
 
     /// <summary>Starts the racer's work (sets <see cref="RaceSlot.Task"/>).</summary>

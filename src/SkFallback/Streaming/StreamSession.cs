@@ -11,13 +11,20 @@ namespace SkFallback.Streaming;
 /// buffers until commit (switching providers unseen when it fails), then passes updates through; once output is
 /// committed, a failure is continued on the next provider from exactly the text delivered, so the caller sees one answer.
 /// </summary>
+/// <remarks>
+/// Reused: one spare per thread. A stream that ran no race gives its session and its call back when it ends (nothing
+/// refers to either then: the trailer holds the attempts, not the call), so a plain stream allocates neither.
+/// </remarks>
 internal sealed class StreamSession
 {
-    private readonly Chain _chain;
-    private readonly CallState _call;
-    private readonly Activity? _activity;
-    private readonly StreamRules _rules;
-    private readonly HedgingMode _hedging;
+    [ThreadStatic]
+    private static StreamSession? t_spare;
+
+    private Chain _chain;
+    private CallState _call;
+    private Activity? _activity;
+    private StreamRules _rules;
+    private HedgingMode _hedging;
     private CandidateWalk _walk;
 
     // What the caller has received: kept by reference so a broken stream can be continued from it.
@@ -37,14 +44,10 @@ internal sealed class StreamSession
     private int _partStart;
     private bool _succeeded;
 
-    private StreamSession(Chain chain, CallState call, Activity? activity, in CallSettings settings)
+    private StreamSession(Chain chain, CallState call)
     {
         _chain = chain;
         _call = call;
-        _activity = activity;
-        _rules = chain.Judge.RulesFor(settings.StreamingMode == StreamingMode.BufferWhole);
-        _hedging = settings.Hedging;
-        _walk = chain.Walk(call, settings.Preferred);
     }
 
     /// <summary>Gets the update <see cref="ReadAsync"/> just read.</summary>
@@ -59,7 +62,15 @@ internal sealed class StreamSession
         var call = chain.NewCall(messages, cancellationToken);
         var settings = CallSettings.Read(options, chain, streaming: true);
         chain.Planner.Plan(call, settings, options);
-        return new StreamSession(chain, call, activity, settings);
+        var session = t_spare ?? new StreamSession(chain, call);
+        t_spare = null;
+        session._chain = chain;
+        session._call = call;
+        session._activity = activity;
+        session._rules = chain.Judge.RulesFor(settings.StreamingMode == StreamingMode.BufferWhole);
+        session._hedging = settings.Hedging;
+        session._walk = chain.Walk(call, settings.Preferred);
+        return session;
     }
 
     public ChatResponseUpdate Held(int index) => _current!.Pending[index];
@@ -273,7 +284,35 @@ internal sealed class StreamSession
         finally
         {
             _delivered.Release();
+            Recycle();
         }
+    }
+
+    /// <summary>After a stream without a race, the session and its call are this thread's spares; a race's losers may still charge the call.</summary>
+    private void Recycle()
+    {
+        if (_hedging != HedgingMode.None)
+        {
+            return;
+        }
+
+        _delivered = default;
+        _part = default;
+        _outputCommitted = false;
+        _parts = null;
+        _won = null;
+        _provider = null;
+        _probe = false;
+        _retry = 0;
+        _current = null;
+        _racer = null;
+        _partStart = 0;
+        _succeeded = false;
+        _activity = null;
+        _walk = default;
+        Update = null;
+        _call.Recycle();
+        t_spare = this;
     }
 
     /// <summary>Takes the next provider from the walk (or the race's winner) and sets its part up.</summary>
