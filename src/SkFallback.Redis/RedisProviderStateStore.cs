@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SkFallback.CircuitBreaking;
@@ -27,18 +26,15 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
     private readonly bool _ownsConnection;
     private readonly Task<IConnectionMultiplexer?> _connecting;
     private readonly Task _started;
-    private readonly ConcurrentDictionary<string, long> _seenVersions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ProviderStateChange> _pending = new(StringComparer.Ordinal);
+    private readonly SeenVersions _seen = new();
+    private readonly PendingChanges _pending = new();
     private readonly ConcurrentDictionary<string, byte> _acquiring = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ImmutableArray<Subscription> _subscribers = [];
+    private readonly RedisOutage _outage;
+    private readonly StateSubscribers _subscribers;
     private IConnectionMultiplexer? _connection;
     private ChannelMessageQueue? _channel;
     private int _subscribingChannel;
-    private int _outage;
-    private long _outageStartedTimestamp;
-    private long _outageSignals;
     private int _resyncRunning;
     private int _resyncAgain;
     private int _disposed;
@@ -57,6 +53,8 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         ReplicaId = options.ReplicaId;
+        _outage = new RedisOutage(_time, _logger);
+        _subscribers = new StateSubscribers(_logger);
 
         if (options.ConnectionMultiplexer is { } existing)
         {
@@ -66,7 +64,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
         else
         {
             _ownsConnection = true;
-            _connecting = ConnectAsync(options.ConnectionString!);
+            _connecting = RedisConnection.ConnectAsync(options.ConnectionString!);
         }
 
         _started = _connecting.ContinueWith(
@@ -81,10 +79,10 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
     public string ReplicaId { get; }
 
     /// <summary>Gets a value indicating whether Redis is currently reachable from this replica.</summary>
-    public bool IsConnected => _connection is { IsConnected: true } && Volatile.Read(ref _outage) == 0;
+    public bool IsConnected => _connection is { IsConnected: true } && !_outage.IsActive;
 
     /// <summary>Gets how many times an operation or the connection reported Redis unreachable (for tests: logging stays once per outage).</summary>
-    internal long OutageSignals => Interlocked.Read(ref _outageSignals);
+    internal long OutageSignals => _outage.Signals;
 
     /// <summary>Gets the task that completes when the first connection attempt has finished and been handled (connected or not).</summary>
     internal Task Connecting => _started;
@@ -105,7 +103,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
             var connection = _connection;
             if (connection is null || !connection.IsConnected)
             {
-                KeepPending(change);
+                _pending.Keep(change);
                 if (connection is not null)
                 {
                     EnterOutage("not connected");
@@ -118,7 +116,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            KeepPending(change);
+            _pending.Keep(change);
             EnterOutage(ex.Message);
         }
     }
@@ -151,23 +149,12 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
 
         try
         {
-            var task = connection.GetDatabase().StringSetAsync(
+            return ProbeLease.TryAcquire(
+                connection.GetDatabase(),
                 _keys.Probe(providerKey),
                 ReplicaId,
                 lease > TimeSpan.Zero ? lease : _options.ProbeLease,
-                When.NotExists);
-            if (task.Wait(_options.ProbeAcquireTimeout))
-            {
-                return task.Result;
-            }
-
-            // Too slow: grant the probe locally, and observe the late result so a fault is not left unobserved.
-            _ = task.ContinueWith(
-                static t => _ = t.Exception,
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            return true;
+                _options.ProbeAcquireTimeout);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -185,11 +172,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
     public IDisposable Subscribe(Action<ProviderStateChange> onChange)
     {
         ArgumentNullException.ThrowIfNull(onChange);
-        var subscription = new Subscription(this, onChange);
-        lock (_gate)
-        {
-            _subscribers = _subscribers.Add(subscription);
-        }
+        var subscription = _subscribers.Add(onChange);
 
         if (_connection is { IsConnected: true } connection)
         {
@@ -208,10 +191,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
             return;
         }
 
-        lock (_gate)
-        {
-            _subscribers = [];
-        }
+        _subscribers.Clear();
 
         var connection = await _connecting.ConfigureAwait(false);
         if (connection is null)
@@ -242,25 +222,6 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
 
     /// <inheritdoc />
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    private static async Task<IConnectionMultiplexer?> ConnectAsync(string connectionString)
-    {
-        var configuration = ConfigurationOptions.Parse(connectionString);
-        configuration.AbortOnConnectFail = false;
-
-        // While disconnected, fail at once rather than queue: the caller's local state rules, and the store replays
-        // what matters (this replica's latest change per provider) itself when Redis returns.
-        configuration.BacklogPolicy = BacklogPolicy.FailFast;
-        configuration.ClientName ??= "skfallback";
-        try
-        {
-            return await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisException or ArgumentException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
 
     private void OnConnected(IConnectionMultiplexer? connection)
     {
@@ -319,7 +280,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
                     return;
                 }
 
-                LeaveOutage();
+                _outage.Leave();
                 ReplayPending(connection);
                 _ready.TrySetResult();
             }
@@ -368,56 +329,36 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
             return;
         }
 
-        if (!AdvanceSeen(shared.Change.ProviderKey, shared.Version) || shared.Change.Origin == ReplicaId)
+        if (!_seen.Advance(shared.Change.ProviderKey, shared.Version) || shared.Change.Origin == ReplicaId)
         {
             return; // stale (already delivered by a resync) or this replica's own echo
         }
 
-        Deliver(shared.Change, _subscribers);
+        _subscribers.Deliver(shared.Change, _subscribers.Current);
     }
 
     /// <summary>Reads every provider record of the prefix and delivers those this replica has not seen (or all, to a new subscriber).</summary>
-    private async Task<bool> ResyncAsync(IConnectionMultiplexer connection, Subscription? only)
+    private async Task<bool> ResyncAsync(IConnectionMultiplexer connection, StateSubscribers.Subscription? only)
     {
         try
         {
-            var database = connection.GetDatabase();
             int count = 0;
-            foreach (var server in connection.GetServers())
+            await foreach (var (providerKey, shared) in SharedStateScan.ReadAsync(connection, _keys).ConfigureAwait(false))
             {
-                if (!server.IsConnected || server.IsReplica)
+                count++;
+                bool unseen = _seen.Advance(providerKey, shared.Version);
+                if (shared.Change.Origin == ReplicaId)
                 {
                     continue;
                 }
 
-                await foreach (var key in server.KeysAsync(database.Database, _keys.ProviderPattern, pageSize: 250).ConfigureAwait(false))
+                if (only is not null)
                 {
-                    if (_keys.ProviderKeyOf(key.ToString()) is not { } providerKey)
-                    {
-                        continue;
-                    }
-
-                    var entries = await database.HashGetAllAsync(key).ConfigureAwait(false);
-                    if (SharedProviderState.FromHash(providerKey, entries) is not { } shared)
-                    {
-                        continue;
-                    }
-
-                    count++;
-                    bool unseen = AdvanceSeen(providerKey, shared.Version);
-                    if (shared.Change.Origin == ReplicaId)
-                    {
-                        continue;
-                    }
-
-                    if (only is not null)
-                    {
-                        Deliver(shared.Change, [only]);
-                    }
-                    else if (unseen)
-                    {
-                        Deliver(shared.Change, _subscribers);
-                    }
+                    _subscribers.Deliver(shared.Change, [only]);
+                }
+                else if (unseen)
+                {
+                    _subscribers.Deliver(shared.Change, _subscribers.Current);
                 }
             }
 
@@ -436,7 +377,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
     {
         try
         {
-            _seenVersions.TryGetValue(change.ProviderKey, out long baseVersion);
+            var baseVersion = _seen.Of(change.ProviderKey);
             var result = await connection.GetDatabase().ScriptEvaluateAsync(
                 ProviderStateScript.Source,
                 [_keys.Provider(change.ProviderKey), _keys.Probe(change.ProviderKey)],
@@ -444,133 +385,24 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
             var values = (RedisResult[]?)result;
             if (values is { Length: 2 } && (long)values[0] == 1)
             {
-                AdvanceSeen(change.ProviderKey, (long)values[1]);
+                _seen.Advance(change.ProviderKey, (long)values[1]);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             RedisProviderStateLog.OperationFailed(_logger, ex, "publish");
-            KeepPending(change);
+            _pending.Keep(change);
             EnterOutage(ex.GetBaseException().Message);
         }
     }
 
-    /// <summary>Remembers this replica's latest change per provider while Redis cannot take it (a later cooldown is kept).</summary>
-    private void KeepPending(ProviderStateChange change) =>
-        _pending.AddOrUpdate(
-            change.ProviderKey,
-            static (_, latest) => latest,
-            static (_, old, latest) => old.CooldownUntil > (latest.CooldownUntil ?? DateTimeOffset.MinValue)
-                ? latest with { CooldownUntil = old.CooldownUntil }
-                : latest,
-            change);
-
     private void ReplayPending(IConnectionMultiplexer connection)
     {
-        var now = _time.GetUtcNow();
-        foreach (var key in _pending.Keys)
+        foreach (var change in _pending.TakeLive(_time.GetUtcNow()))
         {
-            if (!_pending.TryRemove(key, out var change))
-            {
-                continue;
-            }
-
-            // A break or cooldown that ended during the outage is history; a close still matters.
-            bool stale = change.State == CircuitState.Open && change.OpenUntil <= now && !(change.CooldownUntil > now);
-            if (!stale)
-            {
-                _ = PublishAsync(connection, change);
-            }
+            _ = PublishAsync(connection, change);
         }
     }
 
-    private bool AdvanceSeen(string providerKey, long version)
-    {
-        while (true)
-        {
-            if (!_seenVersions.TryGetValue(providerKey, out long seen))
-            {
-                if (_seenVersions.TryAdd(providerKey, version))
-                {
-                    return true;
-                }
-
-                continue;
-            }
-
-            if (version <= seen)
-            {
-                return false;
-            }
-
-            if (_seenVersions.TryUpdate(providerKey, version, seen))
-            {
-                return true;
-            }
-        }
-    }
-
-    private void Deliver(ProviderStateChange change, ImmutableArray<Subscription> subscribers)
-    {
-        foreach (var subscription in subscribers)
-        {
-            if (subscription.IsDisposed)
-            {
-                continue;
-            }
-
-            try
-            {
-                subscription.OnChange(change);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                RedisProviderStateLog.SubscriberFailed(_logger, ex, change.ProviderKey);
-            }
-        }
-    }
-
-    private void EnterOutage(string reason)
-    {
-        Interlocked.Increment(ref _outageSignals);
-        if (Volatile.Read(ref _disposed) == 0 && Interlocked.CompareExchange(ref _outage, 1, 0) == 0)
-        {
-            Interlocked.Exchange(ref _outageStartedTimestamp, _time.GetTimestamp());
-            RedisProviderStateLog.Unreachable(_logger, reason);
-        }
-    }
-
-    private void LeaveOutage()
-    {
-        if (Interlocked.CompareExchange(ref _outage, 0, 1) == 1)
-        {
-            var outage = _time.GetElapsedTime(Interlocked.Read(ref _outageStartedTimestamp));
-            RedisProviderStateLog.Restored(_logger, outage.TotalSeconds);
-        }
-    }
-
-    private void Unsubscribe(Subscription subscription)
-    {
-        lock (_gate)
-        {
-            _subscribers = _subscribers.Remove(subscription);
-        }
-    }
-
-    private sealed class Subscription(RedisProviderStateStore store, Action<ProviderStateChange> onChange) : IDisposable
-    {
-        private int _disposed;
-
-        public Action<ProviderStateChange> OnChange { get; } = onChange;
-
-        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                store.Unsubscribe(this);
-            }
-        }
-    }
+    private void EnterOutage(string reason) => _outage.Enter(reason, disposed: Volatile.Read(ref _disposed) != 0);
 }
