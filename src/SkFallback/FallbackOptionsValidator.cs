@@ -83,7 +83,34 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         Duration(errors, $"{p}:FirstTokenTimeout", options.FirstTokenTimeout, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
         Duration(errors, $"{p}:DefaultRateLimitCooldown", options.DefaultRateLimitCooldown, TimeSpan.Zero, MaxTimeout, allowInfinite: false);
 
-        var breaker = options.CircuitBreaker;
+        ValidateBreaker(errors, options.CircuitBreaker);
+        if (options.FallbackOn?.Contains(FailureKind.Cancelled) == true)
+        {
+            errors.Add($"{p}:FallbackOn must not contain Cancelled: caller cancellation is never a fallback reason.");
+        }
+
+        ValidateRouting(errors, options);
+        ValidateStreaming(errors, options.Streaming);
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Providers.Count; i++)
+        {
+            var key = $"{p}:Providers:{i}";
+            var provider = options.Providers[i];
+            if (provider is null)
+            {
+                errors.Add($"{key} is empty.");
+                continue;
+            }
+
+            ValidateProvider(errors, key, provider, names, options.AllowModelAliases);
+        }
+
+        return errors;
+    }
+
+    private void ValidateBreaker(List<string> errors, CircuitBreaking.CircuitBreakerOptions breaker)
+    {
+        var p = SectionName;
         Range(errors, $"{p}:CircuitBreaker:FailureThreshold", breaker.FailureThreshold, 1, 100);
         Duration(errors, $"{p}:CircuitBreaker:BreakDuration", breaker.BreakDuration, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), allowInfinite: false);
         Duration(errors, $"{p}:CircuitBreaker:MaxBreakDuration", breaker.MaxBreakDuration, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1), allowInfinite: false);
@@ -96,15 +123,11 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         {
             errors.Add($"{p}:CircuitBreaker:Jitter must be between 0 and 0.5 (was {breaker.Jitter}).");
         }
+    }
 
-        if (options.FallbackOn?.Contains(FailureKind.Cancelled) == true)
-        {
-            errors.Add($"{p}:FallbackOn must not contain Cancelled: caller cancellation is never a fallback reason.");
-        }
-
-        ValidateRouting(errors, options);
-
-        var streaming = options.Streaming;
+    private void ValidateStreaming(List<string> errors, Streaming.StreamingOptions streaming)
+    {
+        var p = SectionName;
         Range(errors, $"{p}:Streaming:CommitChunks", streaming.CommitChunks, 0, 1000);
         Duration(errors, $"{p}:Streaming:CommitDelay", streaming.CommitDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), allowInfinite: false);
         Duration(errors, $"{p}:Streaming:StallTimeout", streaming.StallTimeout, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
@@ -112,98 +135,93 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         {
             errors.Add($"{p}:Streaming:Mode '{streaming.Mode}' is not a streaming mode (allowed: {string.Join(", ", Enum.GetNames<Streaming.StreamingMode>())}).");
         }
+    }
 
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < options.Providers.Count; i++)
+    private void ValidateProvider(List<string> errors, string key, ProviderOptions provider, HashSet<string> names, bool allowModelAliases)
+    {
+        var p = SectionName;
+        if (string.IsNullOrWhiteSpace(provider.Name))
         {
-            var key = $"{p}:Providers:{i}";
-            var provider = options.Providers[i];
-            if (provider is null)
-            {
-                errors.Add($"{key} is empty.");
-                continue;
-            }
-
-            if (string.IsNullOrWhiteSpace(provider.Name))
-            {
-                errors.Add($"{key}:Name is required.");
-            }
-            else if (!names.Add(provider.Name))
-            {
-                errors.Add($"{key}:Name '{provider.Name}' duplicates an earlier provider's name; names must be unique.");
-            }
-
-            var kind = ProviderKinds.All.FirstOrDefault(k => string.Equals(k, provider.Kind, StringComparison.OrdinalIgnoreCase));
-            if (kind is null)
-            {
-                errors.Add($"{key}:Kind '{provider.Kind}' is not a known provider kind (allowed: {string.Join(", ", ProviderKinds.All)}).");
-            }
-
-            if (string.IsNullOrWhiteSpace(provider.Model))
-            {
-                errors.Add($"{key}:Model is required (a pinned model id such as gpt-4o-2024-08-06).");
-            }
-            else if (!options.AllowModelAliases && IsAlias(provider.Model))
-            {
-                errors.Add($"{key}:Model '{provider.Model}' is a moving alias; pin a dated model version, or set {p}:AllowModelAliases to true.");
-            }
-
-            if (kind is not null && KindsNeedingKey.Contains(kind) && string.IsNullOrWhiteSpace(provider.ApiKey))
-            {
-                errors.Add($"{key}:ApiKey is required for kind '{kind}'.");
-            }
-
-            if (string.Equals(kind, ProviderKinds.OpenAICompatible, StringComparison.Ordinal) && provider.Endpoint is null)
-            {
-                errors.Add($"{key}:Endpoint is required for kind '{ProviderKinds.OpenAICompatible}' (the base URL, e.g. http://localhost:8000/v1).");
-            }
-
-            if (provider.Endpoint is { IsAbsoluteUri: false })
-            {
-                errors.Add($"{key}:Endpoint '{provider.Endpoint}' must be an absolute http(s) URL.");
-            }
-            else if (provider.Endpoint is { } endpoint && endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)
-            {
-                errors.Add($"{key}:Endpoint must use http or https (was {endpoint.Scheme}).");
-            }
-
-            if (string.Equals(kind, ProviderKinds.Custom, StringComparison.Ordinal) && provider.Client is null && string.IsNullOrWhiteSpace(provider.ServiceKey))
-            {
-                errors.Add($"{key}: kind '{ProviderKinds.Custom}' needs a Client (in code) or a ServiceKey naming a keyed IChatClient.");
-            }
-
-            if (provider.MaxOutputTokens is < 1)
-            {
-                errors.Add($"{key}:MaxOutputTokens must be at least 1 (was {provider.MaxOutputTokens}).");
-            }
-
-            if (provider.ContextWindow is < 1)
-            {
-                errors.Add($"{key}:ContextWindow must be at least 1 (was {provider.ContextWindow}).");
-            }
-
-            if (provider.MaxRetries is int retries)
-            {
-                Range(errors, $"{key}:MaxRetries", retries, 0, 10);
-            }
-
-            if (provider.AttemptTimeout is TimeSpan attempt)
-            {
-                Duration(errors, $"{key}:AttemptTimeout", attempt, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
-            }
-
-            if (provider.StallTimeout is TimeSpan stall)
-            {
-                Duration(errors, $"{key}:StallTimeout", stall, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
-            }
-
-            if (provider.FirstTokenTimeout is TimeSpan firstToken)
-            {
-                Duration(errors, $"{key}:FirstTokenTimeout", firstToken, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
-            }
+            errors.Add($"{key}:Name is required.");
+        }
+        else if (!names.Add(provider.Name))
+        {
+            errors.Add($"{key}:Name '{provider.Name}' duplicates an earlier provider's name; names must be unique.");
         }
 
-        return errors;
+        var kind = ProviderKinds.All.FirstOrDefault(k => string.Equals(k, provider.Kind, StringComparison.OrdinalIgnoreCase));
+        if (kind is null)
+        {
+            errors.Add($"{key}:Kind '{provider.Kind}' is not a known provider kind (allowed: {string.Join(", ", ProviderKinds.All)}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(provider.Model))
+        {
+            errors.Add($"{key}:Model is required (a pinned model id such as gpt-4o-2024-08-06).");
+        }
+        else if (!allowModelAliases && IsAlias(provider.Model))
+        {
+            errors.Add($"{key}:Model '{provider.Model}' is a moving alias; pin a dated model version, or set {p}:AllowModelAliases to true.");
+        }
+
+        if (kind is not null && KindsNeedingKey.Contains(kind) && string.IsNullOrWhiteSpace(provider.ApiKey))
+        {
+            errors.Add($"{key}:ApiKey is required for kind '{kind}'.");
+        }
+
+        if (string.Equals(kind, ProviderKinds.OpenAICompatible, StringComparison.Ordinal) && provider.Endpoint is null)
+        {
+            errors.Add($"{key}:Endpoint is required for kind '{ProviderKinds.OpenAICompatible}' (the base URL, e.g. http://localhost:8000/v1).");
+        }
+
+        if (provider.Endpoint is { IsAbsoluteUri: false })
+        {
+            errors.Add($"{key}:Endpoint '{provider.Endpoint}' must be an absolute http(s) URL.");
+        }
+        else if (provider.Endpoint is { } endpoint && endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)
+        {
+            errors.Add($"{key}:Endpoint must use http or https (was {endpoint.Scheme}).");
+        }
+
+        if (string.Equals(kind, ProviderKinds.Custom, StringComparison.Ordinal) && provider.Client is null && string.IsNullOrWhiteSpace(provider.ServiceKey))
+        {
+            errors.Add($"{key}: kind '{ProviderKinds.Custom}' needs a Client (in code) or a ServiceKey naming a keyed IChatClient.");
+        }
+
+        ValidateProviderLimits(errors, key, provider);
+    }
+
+    private static void ValidateProviderLimits(List<string> errors, string key, ProviderOptions provider)
+    {
+        if (provider.MaxOutputTokens is < 1)
+        {
+            errors.Add($"{key}:MaxOutputTokens must be at least 1 (was {provider.MaxOutputTokens}).");
+        }
+
+        if (provider.ContextWindow is < 1)
+        {
+            errors.Add($"{key}:ContextWindow must be at least 1 (was {provider.ContextWindow}).");
+        }
+
+        if (provider.MaxRetries is int retries)
+        {
+            Range(errors, $"{key}:MaxRetries", retries, 0, 10);
+        }
+
+        if (provider.AttemptTimeout is TimeSpan attempt)
+        {
+            Duration(errors, $"{key}:AttemptTimeout", attempt, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        }
+
+        if (provider.StallTimeout is TimeSpan stall)
+        {
+            Duration(errors, $"{key}:StallTimeout", stall, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        }
+
+        if (provider.FirstTokenTimeout is TimeSpan firstToken)
+        {
+            Duration(errors, $"{key}:FirstTokenTimeout", firstToken, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        }
     }
 
     private void ValidateRouting(List<string> errors, FallbackOptions options)
@@ -254,7 +272,13 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
             ProviderNames(errors, $"{p}:Routing:DefaultChain", chain, providers);
         }
 
-        var hedging = routing.Hedging;
+        ValidateHedging(errors, routing.Hedging);
+        ValidateBudget(errors, options.Budget);
+    }
+
+    private void ValidateHedging(List<string> errors, Routing.HedgingOptions hedging)
+    {
+        var p = SectionName;
         if (!Enum.IsDefined(hedging.Mode))
         {
             errors.Add($"{p}:Routing:Hedging:Mode '{hedging.Mode}' is not a hedging mode (allowed: {string.Join(", ", Enum.GetNames<Routing.HedgingMode>())}).");
@@ -271,8 +295,11 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         {
             errors.Add($"{p}:Routing:Hedging:MaxExtraCostFraction must be a positive number when set (was {costFraction}).");
         }
+    }
 
-        var budget = options.Budget;
+    private void ValidateBudget(List<string> errors, Cost.BudgetOptions budget)
+    {
+        var p = SectionName;
         Positive(errors, $"{p}:Budget:MaxCostPerCall", budget.MaxCostPerCall);
         Positive(errors, $"{p}:Budget:MaxCostPerTurn", budget.MaxCostPerTurn);
         Positive(errors, $"{p}:Budget:DefaultTenantDailyLimit", budget.DefaultTenantDailyLimit);

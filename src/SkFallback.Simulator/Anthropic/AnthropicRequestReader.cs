@@ -9,13 +9,7 @@ internal static class AnthropicRequestReader
     public static ChatRequestSummary Read(JsonObject body)
     {
         var messages = body["messages"] as JsonArray ?? [];
-        string? lastUser = null;
-        var characters = JsonText.Of(body["system"])?.Length ?? 0;
-        var hasToolResults = false;
-        var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
-        var trailing = new List<(string, string)>();
-        var continuation = ContinuationKind.None;
-        var partial = string.Empty;
+        var tally = new ConversationTally { Characters = JsonText.Of(body["system"])?.Length ?? 0 };
         for (var index = 0; index < messages.Count; index++)
         {
             if (messages[index] is not JsonObject message)
@@ -24,89 +18,89 @@ internal static class AnthropicRequestReader
             }
 
             var role = JsonText.String(message["role"]);
-            if (index == messages.Count - 1 && TryReadContinuation(role, message, out continuation, out partial))
+            if (index == messages.Count - 1 && TryReadContinuation(role, message, out var continuation, out var partial))
             {
                 // Everything before this message is the conversation being continued (see the OpenAI reader).
-                characters += partial.Length;
+                tally.Continuation = continuation;
+                tally.Partial = partial;
+                tally.Characters += partial.Length;
                 continue;
             }
 
-            if (role == "assistant")
-            {
-                trailing.Clear();
-            }
+            ReadMessage(tally, role, message);
+        }
 
-            if (message["content"] is not JsonArray blocks)
-            {
-                var text = JsonText.Of(message["content"]);
-                characters += text?.Length ?? 0;
-                if (role == "user")
-                {
-                    trailing.Clear();
-                    lastUser = string.IsNullOrEmpty(text) ? lastUser : text;
-                }
+        return tally.Summary(body, messages.Count, includeUsage: true, JsonText.Int(body["max_tokens"]));
+    }
 
-                continue;
-            }
+    private static void ReadMessage(ConversationTally tally, string? role, JsonObject message)
+    {
+        if (role == "assistant")
+        {
+            tally.ClearTrailing();
+        }
 
-            string? userText = null;
-            var results = new List<(string, string)>();
-            foreach (var block in blocks)
-            {
-                switch (JsonText.String(block?["type"]))
-                {
-                    case "text":
-                        var text = JsonText.String(block?["text"]) ?? string.Empty;
-                        characters += text.Length;
-                        userText = userText is null ? text : userText + text;
-                        break;
-                    case "tool_use":
-                        var id = JsonText.String(block?["id"]);
-                        var name = JsonText.String(block?["name"]);
-                        characters += (name?.Length ?? 0) + (block?["input"]?.ToJsonString(WireJson.Options).Length ?? 0);
-                        if (id is not null && name is not null)
-                        {
-                            toolNames[id] = name;
-                        }
-
-                        break;
-                    case "tool_result":
-                        hasToolResults = true;
-                        var useId = JsonText.String(block?["tool_use_id"]) ?? string.Empty;
-                        var content = JsonText.Of(block?["content"]) ?? string.Empty;
-                        characters += content.Length;
-                        results.Add((toolNames.GetValueOrDefault(useId, useId), content));
-                        break;
-                    default:
-                        break;
-                }
-            }
-
+        if (message["content"] is not JsonArray blocks)
+        {
+            var text = JsonText.Of(message["content"]);
+            tally.Characters += text?.Length ?? 0;
             if (role == "user")
             {
-                trailing.Clear();
-                trailing.AddRange(results);
-                if (!string.IsNullOrEmpty(userText))
-                {
-                    lastUser = userText;
-                }
+                tally.ClearTrailing();
+                tally.LastUser = string.IsNullOrEmpty(text) ? tally.LastUser : text;
+            }
+
+            return;
+        }
+
+        var results = new List<(string, string)>();
+        var userText = ReadBlocks(tally, blocks, results);
+        if (role == "user")
+        {
+            tally.ClearTrailing();
+            foreach (var result in results)
+            {
+                tally.AddTrailing(result);
+            }
+
+            if (!string.IsNullOrEmpty(userText))
+            {
+                tally.LastUser = userText;
+            }
+        }
+    }
+
+    /// <summary>Counts a message's content blocks, remembers its tool calls, collects its tool results and returns its text.</summary>
+    private static string? ReadBlocks(ConversationTally tally, JsonArray blocks, List<(string, string)> results)
+    {
+        string? userText = null;
+        foreach (var block in blocks)
+        {
+            switch (JsonText.String(block?["type"]))
+            {
+                case "text":
+                    var text = JsonText.String(block?["text"]) ?? string.Empty;
+                    tally.Characters += text.Length;
+                    userText = userText is null ? text : userText + text;
+                    break;
+                case "tool_use":
+                    var name = JsonText.String(block?["name"]);
+                    tally.Characters += (name?.Length ?? 0) + (block?["input"]?.ToJsonString(WireJson.Options).Length ?? 0);
+                    tally.ToolCall(JsonText.String(block?["id"]), name);
+                    break;
+                case "tool_result":
+                    tally.HasToolResults = true;
+                    var useId = JsonText.String(block?["tool_use_id"]) ?? string.Empty;
+                    var content = JsonText.Of(block?["content"]) ?? string.Empty;
+                    tally.Characters += content.Length;
+                    results.Add((tally.ToolNameOf(useId), content));
+                    break;
+                default:
+                    break;
             }
         }
 
-        return new ChatRequestSummary
-        {
-            Model = JsonText.String(body["model"]) ?? string.Empty,
-            Stream = JsonText.Bool(body["stream"]),
-            IncludeUsage = true,
-            MaxTokens = JsonText.Int(body["max_tokens"]),
-            LastUserMessage = lastUser,
-            MessageCount = messages.Count,
-            HasToolResults = hasToolResults,
-            TrailingToolResults = trailing,
-            PromptCharacters = characters,
-            Continuation = continuation,
-            PartialAnswer = partial,
-        };
+        return userText;
     }
 
     /// <summary>

@@ -9,13 +9,7 @@ internal static class OpenAIRequestReader
     public static ChatRequestSummary Read(JsonObject body)
     {
         var messages = body["messages"] as JsonArray ?? [];
-        string? lastUser = null;
-        var characters = 0;
-        var hasToolResults = false;
-        var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
-        var trailing = new List<(string, string)>();
-        var continuation = ContinuationKind.None;
-        var partial = string.Empty;
+        var tally = new ConversationTally();
         for (var index = 0; index < messages.Count; index++)
         {
             if (messages[index] is not JsonObject message)
@@ -25,66 +19,60 @@ internal static class OpenAIRequestReader
 
             var role = JsonText.String(message["role"]);
             var text = JsonText.Of(message["content"]);
-            characters += text?.Length ?? 0;
-            if (index == messages.Count - 1 && TryReadContinuation(role, message, text, out continuation, out partial))
+            tally.Characters += text?.Length ?? 0;
+            if (index == messages.Count - 1 && TryReadContinuation(role, message, text, out var continuation, out var partial))
             {
                 // The conversation being continued is everything before this message: it keeps its last user
                 // message and trailing tool results, so the full answer is the one that conversation gets.
+                tally.Continuation = continuation;
+                tally.Partial = partial;
                 continue;
             }
 
-            switch (role)
-            {
-                case "user":
-                    trailing.Clear();
-                    if (!string.IsNullOrEmpty(text))
-                    {
-                        lastUser = text;
-                    }
-
-                    break;
-                case "assistant":
-                    trailing.Clear();
-                    if (message["tool_calls"] is JsonArray calls)
-                    {
-                        foreach (var call in calls)
-                        {
-                            var id = JsonText.String(call?["id"]);
-                            var name = JsonText.String(call?["function"]?["name"]);
-                            characters += (name?.Length ?? 0) + (JsonText.String(call?["function"]?["arguments"])?.Length ?? 0);
-                            if (id is not null && name is not null)
-                            {
-                                toolNames[id] = name;
-                            }
-                        }
-                    }
-
-                    break;
-                case "tool":
-                    hasToolResults = true;
-                    var callId = JsonText.String(message["tool_call_id"]) ?? string.Empty;
-                    trailing.Add((toolNames.GetValueOrDefault(callId, callId), text ?? string.Empty));
-                    break;
-                default:
-                    break;
-            }
+            ReadMessage(tally, role, message, text);
         }
 
         var streamOptions = body["stream_options"] as JsonObject;
-        return new ChatRequestSummary
+        return tally.Summary(
+            body,
+            messages.Count,
+            JsonText.Bool(streamOptions?["include_usage"]),
+            JsonText.Int(body["max_completion_tokens"]) ?? JsonText.Int(body["max_tokens"]));
+    }
+
+    private static void ReadMessage(ConversationTally tally, string? role, JsonObject message, string? text)
+    {
+        switch (role)
         {
-            Model = JsonText.String(body["model"]) ?? string.Empty,
-            Stream = JsonText.Bool(body["stream"]),
-            IncludeUsage = JsonText.Bool(streamOptions?["include_usage"]),
-            MaxTokens = JsonText.Int(body["max_completion_tokens"]) ?? JsonText.Int(body["max_tokens"]),
-            LastUserMessage = lastUser,
-            MessageCount = messages.Count,
-            HasToolResults = hasToolResults,
-            TrailingToolResults = trailing,
-            PromptCharacters = characters,
-            Continuation = continuation,
-            PartialAnswer = partial,
-        };
+            case "user":
+                tally.ClearTrailing();
+                if (!string.IsNullOrEmpty(text))
+                {
+                    tally.LastUser = text;
+                }
+
+                break;
+            case "assistant":
+                tally.ClearTrailing();
+                if (message["tool_calls"] is JsonArray calls)
+                {
+                    foreach (var call in calls)
+                    {
+                        var name = JsonText.String(call?["function"]?["name"]);
+                        tally.Characters += (name?.Length ?? 0) + (JsonText.String(call?["function"]?["arguments"])?.Length ?? 0);
+                        tally.ToolCall(JsonText.String(call?["id"]), name);
+                    }
+                }
+
+                break;
+            case "tool":
+                tally.HasToolResults = true;
+                var callId = JsonText.String(message["tool_call_id"]) ?? string.Empty;
+                tally.AddTrailing((tally.ToolNameOf(callId), text ?? string.Empty));
+                break;
+            default:
+                break;
+        }
     }
 
     /// <summary>

@@ -40,30 +40,10 @@ internal static class ScriptDocument
             throw new FormatException($"The script of model '{target.ModelId}' must be a JSON object.");
         }
 
-        var queue = new List<(SimulatedBehavior, int)>();
-        if (script["then"] is JsonArray then)
-        {
-            foreach (var step in then)
-            {
-                queue.Add((ReadBehavior(step), JsonText.Int(step?["times"]) ?? 1));
-            }
-        }
-        else if (script["then"] is not null)
-        {
-            throw new FormatException("\"then\" must be an array of behaviours.");
-        }
+        var queue = ReadQueue(script);
 
         var always = script["always"] is { } alwaysNode ? ReadBehavior(alwaysNode) : null;
-        var latency = script["latency"] is JsonObject latencyNode
-            ? new LatencyProfile(
-                TimeSpan.FromMilliseconds(Number(latencyNode["ttftMs"]) ?? 0),
-                Number(latencyNode["tokensPerSecond"]) ?? 0,
-                Number(latencyNode["jitter"]) ?? 0)
-            {
-                SlowFraction = Number(latencyNode["slowFraction"]) ?? 0,
-                SlowTimeToFirstToken = TimeSpan.FromMilliseconds(Number(latencyNode["slowTtftMs"]) ?? 0),
-            }
-            : null;
+        var latency = script["latency"] is JsonObject latencyNode ? ReadLatency(latencyNode) : null;
         var window = JsonText.Int(script["contextWindow"]);
         var echoPrefix = Flag(script, "echoPrefix");
         var prefixOnlyOnBeta = Flag(script, "prefixOnlyOnBeta");
@@ -114,6 +94,34 @@ internal static class ScriptDocument
             }
         }
     }
+
+    private static List<(SimulatedBehavior Behavior, int Times)> ReadQueue(JsonObject script)
+    {
+        var queue = new List<(SimulatedBehavior, int)>();
+        if (script["then"] is JsonArray then)
+        {
+            foreach (var step in then)
+            {
+                queue.Add((ReadBehavior(step), JsonText.Int(step?["times"]) ?? 1));
+            }
+        }
+        else if (script["then"] is not null)
+        {
+            throw new FormatException("\"then\" must be an array of behaviours.");
+        }
+
+        return queue;
+    }
+
+    private static LatencyProfile ReadLatency(JsonObject latency) =>
+        new(
+            TimeSpan.FromMilliseconds(Number(latency["ttftMs"]) ?? 0),
+            Number(latency["tokensPerSecond"]) ?? 0,
+            Number(latency["jitter"]) ?? 0)
+        {
+            SlowFraction = Number(latency["slowFraction"]) ?? 0,
+            SlowTimeToFirstToken = TimeSpan.FromMilliseconds(Number(latency["slowTtftMs"]) ?? 0),
+        };
 
     /// <summary>Reads and range-checks <c>rateLimits</c> before the script is cleared, so a bad one changes nothing.</summary>
     private static (int RequestsPerMinute, int TokensPerMinute, int? RemainingTokens, int? RemainingRequests) ReadRateLimits(JsonObject limits)

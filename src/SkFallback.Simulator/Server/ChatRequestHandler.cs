@@ -92,44 +92,68 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             // No key, no account: real providers send no rate-limit headers with this 401.
             behavior = SimulatedBehavior.Unauthorized();
         }
-        else if (wire.Format == WireFormat.Anthropic && request.Continuation == ContinuationKind.Prefill
-            && request.PartialAnswer.Length > 0 && char.IsWhiteSpace(request.PartialAnswer[^1]))
-        {
-            // Anthropic validates the prefill before anything else runs.
-            entry.BehaviorName = "invalid_request";
-            await wire.WriteInvalidRequestAsync(context, "messages: final assistant content cannot end with trailing whitespace", cancellationToken).ConfigureAwait(false);
-            return;
-        }
         else
         {
-            script = state.Script(request.Model);
-            if (wire.Format == WireFormat.Anthropic && request.Continuation == ContinuationKind.Prefill && script.RejectsPrefill)
+            // Anthropic validates the prefill before anything else runs, the script included.
+            var invalid = TrailingWhitespacePrefill(wire, request);
+            if (invalid is null)
+            {
+                script = state.Script(request.Model);
+                invalid = ScriptRejection(context, wire, request, script);
+            }
+
+            if (invalid is not null)
             {
                 entry.BehaviorName = "invalid_request";
-                await wire.WriteInvalidRequestAsync(context, PrefillNotSupported, cancellationToken).ConfigureAwait(false);
+                await wire.WriteInvalidRequestAsync(context, invalid, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            if (request.Continuation == ContinuationKind.Prefix && script.PrefixNeedsBeta
-                && !(context.Request.Path.Value ?? string.Empty).StartsWith("/beta/", StringComparison.Ordinal))
-            {
-                entry.BehaviorName = "invalid_request";
-                await wire.WriteInvalidRequestAsync(context, "prefix is only available when using beta api (set base_url=\"https://api.deepseek.com/beta\")", cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            if (script.ContextWindow is { } window && request.PromptTokens > window)
-            {
-                behavior = SimulatedBehavior.ContextLengthExceeded();
-                rateLimits = script.PeekRateLimits();
-            }
-            else
-            {
-                var echo = script.EchoesPrefix;
-                (behavior, rateLimits) = script.Next(next => TokenCost(wire, request, next, entry.Sequence, echo));
-            }
+            (behavior, rateLimits) = Choose(wire, request, script!, entry);
         }
 
+        await PerformAsync(context, wire, request, behavior, rateLimits, script, entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The message Anthropic rejects a prefill ending in white space with; <see langword="null"/> otherwise.</summary>
+    private static string? TrailingWhitespacePrefill(ChatWire wire, ChatRequestSummary request) =>
+        wire.Format == WireFormat.Anthropic && request.Continuation == ContinuationKind.Prefill
+            && request.PartialAnswer.Length > 0 && char.IsWhiteSpace(request.PartialAnswer[^1])
+            ? "messages: final assistant content cannot end with trailing whitespace"
+            : null;
+
+    /// <summary>The message a model's script rejects the request's kind of continuation with; <see langword="null"/> when it takes it.</summary>
+    private static string? ScriptRejection(HttpContext context, ChatWire wire, ChatRequestSummary request, ModelScript script)
+    {
+        if (wire.Format == WireFormat.Anthropic && request.Continuation == ContinuationKind.Prefill && script.RejectsPrefill)
+        {
+            return PrefillNotSupported;
+        }
+
+        if (request.Continuation == ContinuationKind.Prefix && script.PrefixNeedsBeta
+            && !(context.Request.Path.Value ?? string.Empty).StartsWith("/beta/", StringComparison.Ordinal))
+        {
+            return "prefix is only available when using beta api (set base_url=\"https://api.deepseek.com/beta\")";
+        }
+
+        return null;
+    }
+
+    /// <summary>The behaviour of this request: a context-length error past the model's window, otherwise the script's next.</summary>
+    private ScriptDecision Choose(ChatWire wire, ChatRequestSummary request, ModelScript script, RequestLog.Entry entry)
+    {
+        if (script.ContextWindow is { } window && request.PromptTokens > window)
+        {
+            return new ScriptDecision(SimulatedBehavior.ContextLengthExceeded(), script.PeekRateLimits());
+        }
+
+        var echo = script.EchoesPrefix;
+        return script.Next(next => TokenCost(wire, request, next, entry.Sequence, echo));
+    }
+
+    /// <summary>Acts the behaviour out: rate-limit headers, then an error, a hang, a reset or a reply (whole or streamed).</summary>
+    private async Task PerformAsync(HttpContext context, ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, RateLimitStatus? rateLimits, ModelScript? script, RequestLog.Entry entry, CancellationToken cancellationToken)
+    {
         entry.BehaviorName = behavior.Name;
         if (rateLimits is not null)
         {
@@ -266,7 +290,6 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
-
         var stream = wire.CreateStream(response, plan);
         await stream.StartAsync(cancellationToken).ConfigureAwait(false);
         if (behavior.Kind == BehaviorKind.MalformedJson)
@@ -277,15 +300,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
 
         if (plan.ToolName is not null)
         {
-            if (behavior.Kind == BehaviorKind.ToolCallDropAfter)
-            {
-                await stream.WriteToolCallAsync(behavior.Tokens, cancellationToken).ConfigureAwait(false);
-                await DropConnectionAsync(context, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            await stream.WriteToolCallAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
-            await stream.FinishAsync(cancellationToken).ConfigureAwait(false);
+            await StreamToolCallAsync(context, stream, behavior, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -324,6 +339,19 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             entry.TokensSent = stream.TokensSent;
         }
 
+        await stream.FinishAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task StreamToolCallAsync(HttpContext context, ChatEventStream stream, SimulatedBehavior behavior, CancellationToken cancellationToken)
+    {
+        if (behavior.Kind == BehaviorKind.ToolCallDropAfter)
+        {
+            await stream.WriteToolCallAsync(behavior.Tokens, cancellationToken).ConfigureAwait(false);
+            await DropConnectionAsync(context, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await stream.WriteToolCallAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
         await stream.FinishAsync(cancellationToken).ConfigureAwait(false);
     }
 
