@@ -17,6 +17,7 @@ using SkFallback.Proxy.Keys;
 using SkFallback.Proxy.Offline;
 using SkFallback.Proxy.OpenAI;
 using SkFallback.Proxy.Operations;
+using SkFallback.Proxy.Quotas;
 using SkFallback.Proxy.Wire;
 using SkFallback.Simulator;
 
@@ -36,15 +37,18 @@ internal sealed class GatewayServer : IAsyncDisposable
     private readonly bool _ownsSimulator;
     private int _disposed;
 
-    private GatewayServer(WebApplication app, Uri baseUri, ChainCatalog catalog, ProviderSimulator? simulator, bool ownsSimulator, string? developmentKey, SpendLedger ledger)
+    private readonly IDisposable? _redis;
+
+    private GatewayServer(WebApplication app, Uri baseUri, ChainCatalog catalog, ProviderSimulator? simulator, bool ownsSimulator, string? developmentKey, GatewayLedger ledger, IDisposable? redis)
     {
+        _redis = redis;
         _app = app;
         BaseUri = baseUri;
         Catalog = catalog;
         Simulator = simulator;
         _ownsSimulator = ownsSimulator;
         DevelopmentKey = developmentKey;
-        Ledger = ledger;
+        GatewayLedger = ledger;
     }
 
     /// <summary>Gets the root address, <c>http://127.0.0.1:{port}/</c>.</summary>
@@ -62,8 +66,14 @@ internal sealed class GatewayServer : IAsyncDisposable
     /// <summary>Gets the development key (offline only).</summary>
     public string? DevelopmentKey { get; }
 
-    /// <summary>Gets the spend ledger every chain records to.</summary>
-    public SpendLedger Ledger { get; }
+    /// <summary>Gets this replica's spend totals (every chain records to them).</summary>
+    public SpendLedger Ledger => GatewayLedger.Totals;
+
+    /// <summary>Gets the ledger every chain records to, which holds budgets in the quota store.</summary>
+    public GatewayLedger GatewayLedger { get; }
+
+    /// <summary>Gets where rate limits and budgets are counted (in process, or Redis shared by replicas).</summary>
+    public IQuotaStore Quotas => GatewayLedger.Store;
 
     /// <summary>Gets the host's services.</summary>
     public IServiceProvider Services => _app.Services;
@@ -156,7 +166,24 @@ internal sealed class GatewayServer : IAsyncDisposable
         start.ConfigureBuilder?.Invoke(builder);
         var app = builder.Build();
 
-        var ledger = new SpendLedger(time);
+        var (quotas, redis) = QuotaStores.Create(options.Redis, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SkFallback.Proxy.Quotas"));
+        var ledger = new GatewayLedger(quotas, time);
+        if (options.Keys.Any(k => k.DailyBudgetUsd is not null || k.MonthlyBudgetUsd is not null))
+        {
+            foreach (var (_, _, chain) in chains)
+            {
+                // Keys with budgets need the engine to hold each attempt's cost: give their tenants, where a chain has no
+                // limit for them, the "no tenant limit" one, so holds are taken and only the keys' budgets bind.
+                foreach (var key in options.Keys.Where(k => k.Tenant is not null && (k.DailyBudgetUsd is not null || k.MonthlyBudgetUsd is not null)))
+                {
+                    if (chain.Budget.DailyLimitOf(key.Tenant) is null)
+                    {
+                        chain.Budget.TenantDailyLimits[key.Tenant!] = GatewayLedger.NoTenantLimit;
+                    }
+                }
+            }
+        }
+
         var built = new List<(string, FallbackOptions, FallbackChatClient)>();
         ChainCatalog? catalog = null;
         try
@@ -182,14 +209,14 @@ internal sealed class GatewayServer : IAsyncDisposable
             catalog = new ChainCatalog(built);
             var keys = GatewayKeyStore.Create(options, developmentKey);
             var secrets = chains.SelectMany(c => c.Options.Providers).Select(p => p.ApiKey).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-            var gateway = new ChatGateway(catalog, keys, options, time, secrets);
+            var gateway = new ChatGateway(catalog, keys, options, time, secrets, quotas);
             var state = new GatewayState();
             app.Lifetime.ApplicationStopping.Register(state.BeginDrain);
             Map(app, gateway, catalog, keys, state);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var port = new Uri(address).Port;
-            return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger);
+            return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger, redis);
         }
         catch
         {
@@ -203,6 +230,7 @@ internal sealed class GatewayServer : IAsyncDisposable
             }
 
             await app.DisposeAsync().ConfigureAwait(false);
+            redis?.Dispose();
             if (ownsSimulator)
             {
                 await simulator!.DisposeAsync().ConfigureAwait(false);
@@ -238,6 +266,7 @@ internal sealed class GatewayServer : IAsyncDisposable
         {
             await _app.DisposeAsync().ConfigureAwait(false);
             Catalog.Dispose();
+            _redis?.Dispose();
             if (_ownsSimulator && Simulator is not null)
             {
                 await Simulator.DisposeAsync().ConfigureAwait(false);

@@ -58,7 +58,8 @@ public sealed class KeyTests : IClassFixture<KeyedGatewayFixture>
         using var http = _fixture.Http();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {
-            Content = new StringContent($$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+            // max_tokens bounds what a call can cost, so a budget holds each call's upper bound, not the model's whole output.
+            Content = new StringContent($$"""{"model":"{{model}}","max_tokens":24,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
         };
         if (bearer is not null)
         {

@@ -33,6 +33,12 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             return;
         }
 
+        if (call.Key.HasBudget)
+        {
+            // The chain's attempts hold and charge the key's budgets through the ledger (see GatewayLedger).
+            Quotas.QuotaContext.Current = call.Key;
+        }
+
         if (call.Request.Stream)
         {
             await StreamAsync(context, call).ConfigureAwait(false);

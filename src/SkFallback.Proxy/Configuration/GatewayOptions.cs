@@ -24,6 +24,9 @@ internal sealed class GatewayOptions
     /// <summary>Gets or sets the development gateway key used offline; a random one is made when not set.</summary>
     public string? DevelopmentKey { get; set; }
 
+    /// <summary>Gets where replicas share rate limits and budgets (Redis); in process when not configured.</summary>
+    public GatewayRedisOptions Redis { get; } = new();
+
     /// <summary>Gets the gateway keys, stored as hashes.</summary>
     public IList<GatewayKeyOptions> Keys { get; } = [];
 }

@@ -32,6 +32,21 @@ internal static class GatewayOptionsValidator
             errors.Add($"{p}:Keys must list at least one gateway key when chains are configured; create one with 'keys create --tenant NAME'.");
         }
 
+        if (options.Redis.OutageShare is < 0 or > 1 || double.IsNaN(options.Redis.OutageShare))
+        {
+            errors.Add(FormattableString.Invariant($"{p}:Redis:OutageShare must be between 0 and 1 (was {options.Redis.OutageShare})."));
+        }
+
+        if (options.Redis.HoldTimeout < TimeSpan.FromSeconds(1) || options.Redis.HoldTimeout > TimeSpan.FromDays(1))
+        {
+            errors.Add(FormattableString.Invariant($"{p}:Redis:HoldTimeout must be between 00:00:01 and 1.00:00:00 (was {options.Redis.HoldTimeout})."));
+        }
+
+        if (options.Redis.Configuration is not null && string.IsNullOrWhiteSpace(options.Redis.KeyPrefix))
+        {
+            errors.Add($"{p}:Redis:KeyPrefix must not be empty.");
+        }
+
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Keys.Count; i++)

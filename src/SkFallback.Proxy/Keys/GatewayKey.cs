@@ -27,8 +27,11 @@ internal sealed class GatewayKey
     /// <summary>Gets the allowed virtual models, or <see langword="null"/> for all.</summary>
     public IReadOnlySet<string>? Models { get; }
 
-    /// <summary>Gets the key's running usage.</summary>
-    public KeyUsage Usage { get; } = new();
+    /// <summary>Gets a value indicating whether the key has a daily or monthly budget.</summary>
+    public bool HasBudget => Options.DailyBudgetUsd is not null || Options.MonthlyBudgetUsd is not null;
+
+    /// <summary>Gets a value indicating whether the key has a per-minute limit.</summary>
+    public bool HasRateLimit => Options.RequestsPerMinute is not null || Options.TokensPerMinute is not null;
 
     /// <summary>Whether the key may call the model a request names (by the name sent or by its chain).</summary>
     /// <param name="name">The name the request sent.</param>

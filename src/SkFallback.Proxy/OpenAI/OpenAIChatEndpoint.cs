@@ -34,6 +34,12 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
             return;
         }
 
+        if (call.Key.HasBudget)
+        {
+            // The chain's attempts hold and charge the key's budgets through the ledger (see GatewayLedger).
+            Quotas.QuotaContext.Current = call.Key;
+        }
+
         if (call.Request.Stream)
         {
             await StreamAsync(context, call).ConfigureAwait(false);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.AI;
 using SkFallback.Proxy.Chains;
 using SkFallback.Proxy.Configuration;
 using SkFallback.Proxy.Keys;
+using SkFallback.Proxy.Quotas;
 
 namespace SkFallback.Proxy.Wire;
 
@@ -19,6 +20,7 @@ internal sealed class ChatGateway
     private readonly GatewayKeyStore _keys;
     private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
+    private readonly IQuotaStore _quotas;
 
     /// <summary>Initializes a new instance of the <see cref="ChatGateway"/> class.</summary>
     /// <param name="catalog">The chains.</param>
@@ -26,8 +28,10 @@ internal sealed class ChatGateway
     /// <param name="options">The gateway options.</param>
     /// <param name="time">The clock.</param>
     /// <param name="secrets">Provider keys, redacted from every message.</param>
-    public ChatGateway(ChainCatalog catalog, GatewayKeyStore keys, GatewayOptions options, TimeProvider time, IReadOnlyCollection<string> secrets)
+    /// <param name="quotas">Where rate limits and budgets are counted.</param>
+    public ChatGateway(ChainCatalog catalog, GatewayKeyStore keys, GatewayOptions options, TimeProvider time, IReadOnlyCollection<string> secrets, IQuotaStore quotas)
     {
+        _quotas = quotas;
         _catalog = catalog;
         _keys = keys;
         _options = options;
@@ -71,7 +75,7 @@ internal sealed class ChatGateway
 
         var now = _time.GetUtcNow();
         var limits = key.Options;
-        var rate = key.Usage.Admit(now, limits.RequestsPerMinute, limits.TokensPerMinute);
+        var rate = await AdmitAsync(key, now).ConfigureAwait(false);
         if (!rate.Admitted)
         {
             var wait = (int)Math.Ceiling(Math.Max(1, (rate.ResetAt - now).TotalSeconds));
@@ -83,7 +87,7 @@ internal sealed class ChatGateway
             });
         }
 
-        if (!key.Usage.HasBudget(now, limits.DailyBudgetUsd, limits.MonthlyBudgetUsd, out var exhausted))
+        if (key.HasBudget && Exhausted(key, now) is { } exhausted)
         {
             throw new GatewayException(new GatewayError(429, "insufficient_quota", "insufficient_quota", null,
                 $"You exceeded your current quota: the key's {exhausted} budget is spent."));
@@ -99,20 +103,15 @@ internal sealed class ChatGateway
     /// <param name="costUsd">The cost, if known.</param>
     public void Settle(PreparedCall call, UsageDetails? usage, decimal? costUsd)
     {
-        var now = _time.GetUtcNow();
-        if (usage?.TotalTokenCount is long total)
+        // Spend is charged attempt by attempt by the chains' ledger (GatewayLedger); here only the key's tokens.
+        _ = costUsd;
+        if (call.Key.Options.TokensPerMinute is null || usage is null)
         {
-            call.Key.Usage.AddTokens(now, total);
-        }
-        else if (usage is not null)
-        {
-            call.Key.Usage.AddTokens(now, (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0));
+            return;
         }
 
-        if (costUsd is decimal cost && cost > 0)
-        {
-            call.Key.Usage.AddSpend(now, cost);
-        }
+        var tokens = usage.TotalTokenCount ?? (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0);
+        _quotas.AddTokens(call.Key.Id, _time.GetUtcNow().ToUnixTimeSeconds() / 60, tokens);
     }
 
     /// <summary>The request's time in the gateway so far.</summary>
@@ -129,6 +128,35 @@ internal sealed class ChatGateway
         {
             response.Headers[name] = value;
         }
+    }
+
+    private async ValueTask<RateDecision> AdmitAsync(GatewayKey key, DateTimeOffset now)
+    {
+        var minute = now.ToUnixTimeSeconds() / 60;
+        var reset = DateTimeOffset.FromUnixTimeSeconds((minute + 1) * 60);
+        if (!key.HasRateLimit)
+        {
+            return new RateDecision(true, null, null, null, null, null, reset);
+        }
+
+        var rpm = key.Options.RequestsPerMinute;
+        var tpm = key.Options.TokensPerMinute;
+        var count = await _quotas.AdmitAsync(key.Id, minute, rpm, tpm).ConfigureAwait(false);
+        return new RateDecision(count.Admitted, count.Limit, rpm, rpm is int r ? (int)Math.Max(0, r - count.Requests) : null,
+            tpm, tpm is long t ? Math.Max(0, t - count.Tokens) : null, reset);
+    }
+
+    private string? Exhausted(GatewayKey key, DateTimeOffset now)
+    {
+        foreach (var account in GatewayLedger.AccountsOf(null, null, key, now))
+        {
+            if (_quotas.Read(account).Spent >= account.LimitNanos)
+            {
+                return account.Name.Contains(":m:", StringComparison.Ordinal) ? "monthly" : "daily";
+            }
+        }
+
+        return null;
     }
 
     private static List<KeyValuePair<string, string>> RateHeaders(RateDecision rate, DateTimeOffset now)
