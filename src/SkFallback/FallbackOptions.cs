@@ -46,6 +46,20 @@ public sealed class FallbackOptions
     /// <value>Defaults to <see langword="null"/>, meaning <see cref="DefaultFallbackOn"/>. A failure not listed ends the call with the provider's own error.</value>
     public IList<FailureKind>? FallbackOn { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the provider client's own exception is passed on as it is, even when its
+    /// text carries a credential (a provider or a gateway may echo the API key in an error body): as the
+    /// <see cref="Exception.InnerException"/> of a <see cref="FallbackExhaustedException"/>, and rethrown for a failure
+    /// that does not fall back.
+    /// </summary>
+    /// <value>
+    /// Defaults to <see langword="false"/>: the inner exception is always a <see cref="ProviderException"/> (same type
+    /// name, stack trace and status, every configured key and key-shaped token masked); a failure that does not fall
+    /// back rethrows the provider's own exception when its text carries no credential, and a
+    /// <see cref="ProviderException"/> when it does.
+    /// </value>
+    public bool ExposeProviderExceptions { get; set; }
+
     /// <summary>Gets or sets the failures that retry the same provider (with backoff) before moving on.</summary>
     /// <value>Defaults to <see langword="null"/>, meaning <see cref="DefaultRetryOn"/>.</value>
     public IList<FailureKind>? RetryOn { get; set; }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using SkFallback.Diagnostics;
 
 namespace SkFallback;
 
@@ -176,7 +177,7 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
 
         if (provider.Endpoint is { IsAbsoluteUri: false })
         {
-            errors.Add($"{key}:Endpoint '{provider.Endpoint}' must be an absolute http(s) URL.");
+            errors.Add($"{key}:Endpoint '{SecretRedactor.RedactUrl(provider.Endpoint)}' must be an absolute http(s) URL.");
         }
         else if (provider.Endpoint is { } endpoint && endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)
         {

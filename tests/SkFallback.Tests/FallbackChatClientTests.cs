@@ -107,6 +107,42 @@ public class FallbackChatClientTests
     }
 
     [Fact]
+    public async Task GetResponse_CallerErrorQuotingTheKey_ThrowsItRedacted()
+    {
+        const string key = "plainCallerKey9001";
+        var a = new TestChatClient("a") { OnResponse = (_, _, _) => throw new HttpRequestException($"Bad request for key {key}", null, System.Net.HttpStatusCode.BadRequest) };
+        var b = new TestChatClient("b");
+        var options = Chain.Options(a, b);
+        options.Providers[0].ApiKey = key;
+        using var client = new FallbackChatClient(options);
+
+        var thrown = await Assert.ThrowsAsync<ProviderException>(() => client.GetResponseAsync("hi", cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Equal(FailureKind.CallerError, thrown.Kind);
+        Assert.Equal(400, thrown.StatusCode);
+        Assert.Equal("a", thrown.Provider);
+        Assert.Equal(typeof(HttpRequestException).FullName, thrown.OriginalType);
+        Assert.DoesNotContain(key, thrown.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, b.Calls);
+    }
+
+    [Fact]
+    public async Task GetResponse_CallerErrorQuotingTheKeyWithExposeProviderExceptions_ThrowsOriginal()
+    {
+        const string key = "plainCallerKey9002";
+        var original = new HttpRequestException($"Bad request for key {key}", null, System.Net.HttpStatusCode.BadRequest);
+        var a = new TestChatClient("a") { OnResponse = (_, _, _) => throw original };
+        var options = Chain.Options(a, new TestChatClient("b"));
+        options.Providers[0].ApiKey = key;
+        options.ExposeProviderExceptions = true;
+        using var client = new FallbackChatClient(options);
+
+        var thrown = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetResponseAsync("hi", cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Same(original, thrown);
+    }
+
+    [Fact]
     public async Task GetResponse_AllFail_ThrowsExhaustedWithEveryAttempt()
     {
         var a = new TestChatClient("a") { OnResponse = (_, _, _) => throw Chain.Status(503) };
@@ -122,7 +158,7 @@ public class FallbackChatClientTests
         Assert.Equal([FailureKind.ServerError, FailureKind.RateLimited, FailureKind.ConnectionFailure], exception.Attempts.Select(x => x.Outcome));
         Assert.Contains("a/a-2024-01-01: ServerError HTTP 503", exception.Message, StringComparison.Ordinal);
         Assert.Contains("c/c-2024-01-01: ConnectionFailure", exception.Message, StringComparison.Ordinal);
-        Assert.IsType<HttpIOException>(exception.InnerException);
+        Assert.Equal(typeof(HttpIOException).FullName, Assert.IsType<ProviderException>(exception.InnerException).OriginalType);
         Assert.False(exception.OutputCommitted);
     }
 

@@ -127,6 +127,21 @@ public class FallbackOptionsValidatorTests
         Assert.Equal(["primary", "backup"], client.GetService<FallbackChatClient>()!.ProviderNames);
     }
 
+    [Fact]
+    public void AddFallbackChatClient_EndpointWithKeyInQuery_ErrorQuotesItRedacted()
+    {
+        using var services = FromJson("""
+            { "SkFallback": { "Providers": [
+                { "Name": "gemini", "Kind": "Gemini", "Model": "gemini-2.5-flash", "ApiKey": "k",
+                  "Endpoint": "generativelanguage.googleapis.com/v1beta/openai?key=AIzaSyD-1234567890abcdefghij" } ] } }
+            """);
+
+        var exception = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IChatClient>());
+
+        Assert.Contains("Endpoint 'generativelanguage.googleapis.com/v1beta/openai?key=***' must be an absolute http(s) URL", exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AIzaSyD", exception.ToString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{ "SkFallback": { "Providers": [] } }""", "SkFallback:Providers must list at least one provider")]
     [InlineData("""{ "SkFallback": { "Providers": [ { "Name": "a", "Kind": "OpenAI", "Model": "gpt-4o-2024-08-06" } ] } }""", "SkFallback:Providers:0:ApiKey is required")]

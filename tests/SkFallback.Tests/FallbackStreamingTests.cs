@@ -188,6 +188,23 @@ public class FallbackStreamingTests
     }
 
     [Fact]
+    public async Task Stream_CallerErrorQuotingTheKey_ThrowsItRedactedWithoutFallback()
+    {
+        const string key = "plainStreamKey4242";
+        var a = new TestChatClient("a") { OnStreaming = (_, _, _) => TestChatClient.Fail(new HttpRequestException($"rejected {key}", null, System.Net.HttpStatusCode.BadRequest)) };
+        var b = new TestChatClient("b");
+        var options = Chain.Options(a, b);
+        options.Providers[0].ApiKey = key;
+        using var client = new FallbackChatClient(options);
+
+        var thrown = await Assert.ThrowsAsync<ProviderException>(() => Collect(client, TestContext.Current.CancellationToken));
+
+        Assert.Equal(400, thrown.StatusCode);
+        Assert.DoesNotContain(key, thrown.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, b.Calls);
+    }
+
+    [Fact]
     public async Task Stream_AllFail_ThrowsExhausted()
     {
         var a = new TestChatClient("a") { OnStreaming = (_, _, _) => TestChatClient.Fail(Chain.Status(503)) };

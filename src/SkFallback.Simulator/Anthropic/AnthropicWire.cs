@@ -37,6 +37,7 @@ internal sealed class AnthropicWire(TimeProvider timeProvider) : ChatWire
             BehaviorKind.ContextLengthExceeded => (400, "invalid_request_error",
                 string.Create(CultureInfo.InvariantCulture, $"prompt is too long: {error.PromptTokens} tokens > {error.ContextWindow} maximum")),
             BehaviorKind.Unauthorized => (401, "authentication_error", "invalid x-api-key"),
+            BehaviorKind.UnauthorizedEcho => (401, "authentication_error", $"invalid x-api-key: {error.PresentedKey}"),
             _ => (400, "invalid_request_error", "temperature: Input should be less than or equal to 1 (the simulator was scripted to reject this request as a caller error)."),
         };
 

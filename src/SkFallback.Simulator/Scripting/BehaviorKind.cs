@@ -20,6 +20,7 @@ internal enum BehaviorKind
     ContextLengthExceeded,
     BadRequest,
     Unauthorized,
+    UnauthorizedEcho,
     ToolCallDropAfter,
     ContentFilterAfter,
 }

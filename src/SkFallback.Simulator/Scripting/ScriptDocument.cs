@@ -183,6 +183,7 @@ internal static class ScriptDocument
             "context_length_exceeded" => SimulatedBehavior.ContextLengthExceeded(),
             "bad_request" => SimulatedBehavior.BadRequest(),
             "unauthorized" => SimulatedBehavior.Unauthorized(),
+            "unauthorized_echo" => SimulatedBehavior.UnauthorizedEcho(),
             _ => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"Unknown behaviour kind '{kind}'.")),
         };
     }

@@ -37,7 +37,7 @@ public sealed record SimulatedBehavior
     /// <summary>Gets whether the provider refuses or breaks before doing any work (so no rate-limit bucket is charged).</summary>
     internal bool IsFault => Kind is BehaviorKind.RateLimited or BehaviorKind.ServerError or BehaviorKind.Hang
         or BehaviorKind.ConnectionReset or BehaviorKind.RefusalError or BehaviorKind.ContextLengthExceeded
-        or BehaviorKind.BadRequest or BehaviorKind.Unauthorized;
+        or BehaviorKind.BadRequest or BehaviorKind.Unauthorized or BehaviorKind.UnauthorizedEcho;
 
     /// <summary>A normal reply: the deterministic words of <see cref="ProviderSimulator.ExpectedReply"/>.</summary>
     /// <returns>The behaviour.</returns>
@@ -193,4 +193,11 @@ public sealed record SimulatedBehavior
     /// <summary>A 401 authentication error.</summary>
     /// <returns>The behaviour.</returns>
     public static SimulatedBehavior Unauthorized() => new(BehaviorKind.Unauthorized, "unauthorized");
+
+    /// <summary>
+    /// A 401 whose error message quotes the credential the request carried (bearer token, <c>x-api-key</c> or a
+    /// <c>key</c> query parameter), as some providers and gateways do.
+    /// </summary>
+    /// <returns>The behaviour.</returns>
+    public static SimulatedBehavior UnauthorizedEcho() => new(BehaviorKind.UnauthorizedEcho, "unauthorized_echo");
 }

@@ -165,11 +165,11 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         switch (behavior.Kind)
         {
             case BehaviorKind.RateLimited or BehaviorKind.ServerError or BehaviorKind.RefusalError
-                or BehaviorKind.ContextLengthExceeded or BehaviorKind.BadRequest or BehaviorKind.Unauthorized:
+                or BehaviorKind.ContextLengthExceeded or BehaviorKind.BadRequest or BehaviorKind.Unauthorized or BehaviorKind.UnauthorizedEcho:
                 await pacer.FirstTokenAsync(cancellationToken).ConfigureAwait(false);
                 var contextWindow = script?.ContextWindow ?? wire.DefaultContextWindow;
                 var promptTokens = request.PromptTokens > contextWindow ? request.PromptTokens : contextWindow + request.PromptTokens;
-                await wire.WriteErrorAsync(context, new SimulatedError(behavior, request.Model, promptTokens, contextWindow, rateLimits), cancellationToken).ConfigureAwait(false);
+                await wire.WriteErrorAsync(context, new SimulatedError(behavior, request.Model, promptTokens, contextWindow, rateLimits, SimulatorState.PresentedKey(context.Request)), cancellationToken).ConfigureAwait(false);
                 return;
             case BehaviorKind.Hang:
                 entry.Dropped = true;

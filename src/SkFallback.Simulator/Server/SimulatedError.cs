@@ -11,4 +11,5 @@ namespace SkFallback.Simulator.Server;
 /// The levels of a rate-limited model (its headers are already set); a 429 then reports them instead of the
 /// fixed placeholder headers, and a bucket refusal words its message from <see cref="RateLimitStatus.Refusal"/>.
 /// </param>
-internal sealed record SimulatedError(SimulatedBehavior Behavior, string Model, int PromptTokens, int ContextWindow, RateLimitStatus? RateLimits = null);
+/// <param name="PresentedKey">The credential the request carried, quoted by <see cref="SimulatedBehavior.UnauthorizedEcho"/>.</param>
+internal sealed record SimulatedError(SimulatedBehavior Behavior, string Model, int PromptTokens, int ContextWindow, RateLimitStatus? RateLimits = null, string? PresentedKey = null);

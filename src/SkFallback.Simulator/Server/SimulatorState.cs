@@ -45,13 +45,12 @@ internal sealed class SimulatorState : IDisposable
     }
 
     /// <summary>Whether the request carries the required key (OpenAI bearer token or Anthropic <c>x-api-key</c>).</summary>
-    public bool IsAuthorized(HttpRequest request)
-    {
-        if (Options.RequiredApiKey is not { } required)
-        {
-            return true;
-        }
+    public bool IsAuthorized(HttpRequest request) =>
+        Options.RequiredApiKey is not { } required || string.Equals(PresentedKey(request), required, StringComparison.Ordinal);
 
+    /// <summary>The credential a request carries: <c>x-api-key</c>, a bearer token, or a <c>key</c> query parameter.</summary>
+    public static string? PresentedKey(HttpRequest request)
+    {
         string? key = request.Headers["x-api-key"];
         if (string.IsNullOrEmpty(key))
         {
@@ -63,7 +62,7 @@ internal sealed class SimulatorState : IDisposable
             }
         }
 
-        return string.Equals(key, required, StringComparison.Ordinal);
+        return string.IsNullOrEmpty(key) ? request.Query["key"].ToString() : key;
     }
 
     public void Stop() => _stopping.Cancel();

@@ -85,7 +85,8 @@ internal static class ChainBuilder
         var retry = new RetryDecider(fallbackOn, (IEnumerable<FailureKind>?)options.RetryOn ?? FallbackOptions.DefaultRetryOn, options.RetryBaseDelay, options.RetryMaxDelay);
         var cost = new CostMeter(ledger, tokens, time, options.Budget.ReserveMargin);
         var recorder = new AttemptRecorder(telemetry, logger, time, cost, sync, options.DefaultRateLimitCooldown);
-        var failures = new ChainFailures(logger, retry, providers.Length, recorder);
+        var redactor = new SecretRedactor(options.Providers.Select(p => p.ApiKey));
+        var failures = new ChainFailures(logger, retry, providers.Length, recorder, redactor, options.ExposeProviderExceptions);
         var planner = new CallPlanner(policies, policy, candidates, options.Routing, options.Budget, tokens, ledger, recorder, failures);
         var judge = new OutcomeJudge((IEnumerable<string>?)options.RefusalPhrases ?? FallbackOptions.DefaultRefusalPhrases, retry.FallsBack(FailureKind.Refusal));
         return new Chain
@@ -95,7 +96,7 @@ internal static class ChainBuilder
             Logger = logger,
             Telemetry = telemetry,
             Judge = judge,
-            Redactor = new SecretRedactor(options.Providers.Select(p => p.ApiKey)),
+            Redactor = redactor,
             TokenSources = new AttemptTokenSourcePool(time),
             Tokens = tokens,
             Retry = retry,

@@ -16,9 +16,13 @@ internal sealed class ChainFailures
     private readonly RetryDecider _retry;
     private readonly int _providerCount;
     private readonly AttemptRecorder _recorder;
+    private readonly SecretRedactor _redactor;
+    private readonly bool _exposeProviderExceptions;
 
-    public ChainFailures(ILogger logger, RetryDecider retry, int providerCount, AttemptRecorder recorder)
+    public ChainFailures(ILogger logger, RetryDecider retry, int providerCount, AttemptRecorder recorder, SecretRedactor redactor, bool exposeProviderExceptions)
     {
+        _redactor = redactor;
+        _exposeProviderExceptions = exposeProviderExceptions;
         _logger = logger;
         _retry = retry;
         _providerCount = providerCount;
@@ -33,12 +37,18 @@ internal sealed class ChainFailures
             return Exhausted(call, activity, deadline: true);
         }
 
-        // A failure that does not fall back (a caller error) surfaces as the provider's own exception.
+        // A failure that does not fall back (a caller error) surfaces as the provider's own exception, so callers can
+        // catch the SDK's type; when its text carries a credential, as a redacted ProviderException unless opted out.
         if (!outputCommitted && call.LastException is { } original && !_retry.FallsBack(failure.Kind))
         {
             activity?.SetStatus(ActivityStatusCode.Error, FallbackTelemetry.OutcomeName(failure.Kind));
             _recorder.CallFailed(failure.Kind, call.Elapsed);
-            ExceptionDispatchInfo.Capture(original).Throw();
+            if (_exposeProviderExceptions || !_redactor.Carries(original))
+            {
+                ExceptionDispatchInfo.Capture(original).Throw();
+            }
+
+            return Redacted(call, original)!;
         }
 
         var message = outputCommitted
@@ -86,9 +96,26 @@ internal sealed class ChainFailures
         return new BudgetExceededException(message, scope, left, call.Attempts.ToArray());
     }
 
+    /// <summary>The provider's exception as the caller may see it: as it is when opted in, otherwise with its text redacted.</summary>
+    private Exception? Redacted(CallState call, Exception? original)
+    {
+        if (original is null || _exposeProviderExceptions)
+        {
+            return original;
+        }
+
+        FallbackAttempt? last = null;
+        foreach (var attempt in call.Attempts)
+        {
+            last = !attempt.Skipped && attempt.Outcome != FailureKind.None ? attempt : last;
+        }
+
+        return _redactor.Wrap(original, last?.Provider, last?.Outcome ?? FailureKind.Unknown, last?.StatusCode);
+    }
+
     private FallbackExhaustedException Fail(CallState call, Activity? activity, string message, FailureKind kind, bool outputCommitted)
     {
-        var exception = new FallbackExhaustedException(message, call.Attempts.ToArray(), call.LastException, outputCommitted);
+        var exception = new FallbackExhaustedException(message, call.Attempts.ToArray(), Redacted(call, call.LastException), outputCommitted);
         Log.Exhausted(_logger, call.Attempts.Count, string.Join("; ", call.Attempts));
         _recorder.CallFailed(kind, call.Elapsed);
         activity?.SetStatus(ActivityStatusCode.Error, message);

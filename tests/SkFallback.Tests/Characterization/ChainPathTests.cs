@@ -215,7 +215,7 @@ public class ChainPathTests
               - a/gpt-4o-mini-2024-07-18 (retry 1): ConnectionFailure after 20 ms: HttpIOException: The response ended prematurely. (ResponseEnded)
               - b/claude-haiku-4-5-20251001: Authentication HTTP 401 after 5 ms: HttpRequestException: Response status code does not indicate success: 401.
             output committed: False
-            inner: HttpRequestException
+            inner: ProviderException (HttpRequestException)
             attempts:
               a gpt-4o-mini-2024-07-18 | ServerError | status=503 | retry=0 | called | elapsed=10ms | HttpRequestException: Response status code does not indicate success: 503.
               a gpt-4o-mini-2024-07-18 | ConnectionFailure | status=- | retry=1 | called | elapsed=20ms | HttpIOException: The response ended prematurely. (ResponseEnded)
@@ -240,7 +240,7 @@ public class ChainPathTests
               - a/gpt-4o-mini-2024-07-18: ServerError HTTP 503 after 1000 ms: HttpRequestException: Response status code does not indicate success: 503.
               - (chain)/: skipped, DeadlineExceeded: the chain's deadline of 1000 ms passed
             output committed: False
-            inner: HttpRequestException
+            inner: ProviderException (HttpRequestException)
             attempts:
               a gpt-4o-mini-2024-07-18 | ServerError | status=503 | retry=0 | called | elapsed=1000ms | HttpRequestException: Response status code does not indicate success: 503.
               (chain)  | DeadlineExceeded | status=- | retry=0 | skipped | elapsed=1000ms | the chain's deadline of 1000 ms passed
@@ -266,7 +266,7 @@ public class ChainPathTests
             message: The fallback chain's deadline of 1000 ms passed after 1 attempts.
               - a/gpt-4o-mini-2024-07-18: DeadlineExceeded after 1000 ms: the chain's deadline of 1000 ms passed
             output committed: False
-            inner: TaskCanceledException
+            inner: ProviderException (TaskCanceledException)
             attempts:
               a gpt-4o-mini-2024-07-18 | DeadlineExceeded | status=- | retry=0 | called | elapsed=1000ms | the chain's deadline of 1000 ms passed
             ledger:

@@ -168,7 +168,7 @@ public class ContinuationPathTests
             message: The stream failed with ConnectionFailure after part of the answer was delivered.
               - a/gpt-4o-mini-2024-07-18: ConnectionFailure after 120 ms: HttpIOException: The response ended prematurely. (ResponseEnded)
             output committed: True
-            inner: HttpIOException
+            inner: ProviderException (HttpIOException)
             attempts:
               a gpt-4o-mini-2024-07-18 | ConnectionFailure | status=- | retry=0 | called | elapsed=120ms | HttpIOException: The response ended prematurely. (ResponseEnded)
             ledger:
@@ -201,7 +201,7 @@ public class ContinuationPathTests
               - a/gpt-4o-mini-2024-07-18: ConnectionFailure after 120 ms: HttpIOException: The response ended prematurely. (ResponseEnded)
               - b/claude-haiku-4-5-20251001: ServerError HTTP 503 after 5 ms: HttpRequestException: Response status code does not indicate success: 503.
             output committed: True
-            inner: HttpRequestException
+            inner: ProviderException (HttpRequestException)
             attempts:
               a gpt-4o-mini-2024-07-18 | ConnectionFailure | status=- | retry=0 | called | elapsed=120ms | HttpIOException: The response ended prematurely. (ResponseEnded)
               b claude-haiku-4-5-20251001 | ServerError | status=503 | retry=0 | called | elapsed=5ms | HttpRequestException: Response status code does not indicate success: 503.

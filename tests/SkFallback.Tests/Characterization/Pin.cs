@@ -90,7 +90,7 @@ internal static class Pin
         {
             case FallbackExhaustedException exhausted:
                 text.Append("output committed: ").Append(exhausted.OutputCommitted).Append('\n');
-                text.Append("inner: ").Append(exhausted.InnerException?.GetType().Name ?? "-").Append('\n');
+                text.Append("inner: ").Append(exhausted.InnerException is ProviderException p ? $"ProviderException ({p.OriginalType[(p.OriginalType.LastIndexOf('.') + 1)..]})" : exhausted.InnerException?.GetType().Name ?? "-").Append('\n');
                 text.Append("attempts:\n").Append(Attempts(exhausted.Attempts)).Append('\n');
                 break;
             case BudgetExceededException budget:

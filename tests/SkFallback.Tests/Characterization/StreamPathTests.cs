@@ -157,7 +157,7 @@ public class StreamPathTests
               - a/gpt-4o-mini-2024-07-18: ServerError HTTP 500 after 10 ms: HttpRequestException: Response status code does not indicate success: 500.
               - b/claude-haiku-4-5-20251001: NotFound HTTP 404 after 5 ms: HttpRequestException: Response status code does not indicate success: 404.
             output committed: False
-            inner: HttpRequestException
+            inner: ProviderException (HttpRequestException)
             attempts:
               a gpt-4o-mini-2024-07-18 | ServerError | status=500 | retry=0 | called | elapsed=10ms | HttpRequestException: Response status code does not indicate success: 500.
               b claude-haiku-4-5-20251001 | NotFound | status=404 | retry=0 | called | elapsed=5ms | HttpRequestException: Response status code does not indicate success: 404.
@@ -181,7 +181,7 @@ public class StreamPathTests
               - a/gpt-4o-mini-2024-07-18: ServerError HTTP 503 after 1000 ms: HttpRequestException: Response status code does not indicate success: 503.
               - (chain)/: skipped, DeadlineExceeded: the chain's deadline of 1000 ms passed
             output committed: False
-            inner: HttpRequestException
+            inner: ProviderException (HttpRequestException)
             attempts:
               a gpt-4o-mini-2024-07-18 | ServerError | status=503 | retry=0 | called | elapsed=1000ms | HttpRequestException: Response status code does not indicate success: 503.
               (chain)  | DeadlineExceeded | status=- | retry=0 | skipped | elapsed=1000ms | the chain's deadline of 1000 ms passed
