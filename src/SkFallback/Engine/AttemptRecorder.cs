@@ -101,7 +101,15 @@ internal sealed class AttemptRecorder
 
         if (failure.Kind == FailureKind.ContextLengthExceeded && provider.ContextWindow is int window)
         {
-            call.ContextFloor = Math.Max(call.ContextFloor ?? 0, window);
+            // A racer's floor reaches the call when its race takes its records in, as the rest of what it learned.
+            if (slot is null)
+            {
+                call.ContextFloor = Math.Max(call.ContextFloor ?? 0, window);
+            }
+            else
+            {
+                slot.ContextFloor = Math.Max(slot.ContextFloor ?? 0, window);
+            }
         }
     }
 

@@ -67,6 +67,9 @@ internal sealed class RaceSlot : IDisposable
     /// <summary>Gets or sets what the racer was charged.</summary>
     public decimal Spent { get; set; }
 
+    /// <summary>Gets or sets the context window the racer's provider showed too small, if it did.</summary>
+    public int? ContextFloor { get; set; }
+
     /// <summary>Gets or sets the last exception the racer's provider threw.</summary>
     public Exception? LastException { get; set; }
 
@@ -97,6 +100,10 @@ internal sealed class RaceSlot : IDisposable
         call.Attempts.AddRange(Records);
         call.Spent += Spent;
         call.LastException = LastException ?? call.LastException;
+        if (ContextFloor is int floor)
+        {
+            call.ContextFloor = Math.Max(call.ContextFloor ?? 0, floor);
+        }
     }
 
     public void Dispose() => _token.Dispose();

@@ -21,6 +21,21 @@ internal sealed class AnswerParts
         _providers.Add(provider.Name);
     }
 
+    /// <summary>The update that closes a good stream: its provider, the call's attempts and cost, and, for a continued answer, its parts.</summary>
+    public static ChatResponseUpdate Trailer(AnswerParts? parts, ChainProvider provider, CallState call, Attempt attempt)
+    {
+        var trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
+        var properties = trailer.AdditionalProperties;
+        properties[FallbackMetadataKeys.Attempts] = call.Attempts;
+        if (call.Routing is not null || attempt.PricedCost is not null)
+        {
+            CostMeter.Annotate(properties, attempt);
+        }
+
+        parts?.Annotate(trailer, provider, call);
+        return trailer;
+    }
+
     /// <summary>Completes the trailer of the joined answer: every provider that wrote part of it, its whole cost, and the usage the broken parts never reported.</summary>
     public void Annotate(ChatResponseUpdate trailer, ChainProvider last, CallState call)
     {

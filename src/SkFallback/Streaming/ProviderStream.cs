@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
+using SkFallback.Cost;
 using SkFallback.Engine;
 using SkFallback.Hedging;
 using SkFallback.Judging;
@@ -13,6 +15,25 @@ namespace SkFallback.Streaming;
 /// </summary>
 internal static class ProviderStream
 {
+    /// <summary>
+    /// Starts a streaming attempt at <paramref name="provider"/> holding <paramref name="reservation"/>; when the chain's
+    /// deadline has passed, the attempt ends at once and the call's failure is thrown.
+    /// </summary>
+    public static StreamAttempt Begin(Chain chain, CallState call, ChainProvider provider, bool probe, int retry, SpendReservation? reservation, bool committed, Activity? activity)
+    {
+        var attempt = chain.Begin(call, provider, probe, retry);
+        attempt.Reservation = reservation;
+        if (attempt.DeadlinePassed)
+        {
+            chain.End(call, attempt, abandoned: true, FailureKind.DeadlineExceeded);
+            throw committed
+                ? chain.Failures.StopWith(call, activity, new(FailureKind.DeadlineExceeded, null, null, "deadline"), outputCommitted: true)
+                : chain.Failures.Exhausted(call, activity, deadline: true);
+        }
+
+        return StreamAttempt.Rent(attempt, committed);
+    }
+
     /// <summary>
     /// Opens the provider's stream and, unless the attempt starts committed (a continuation), holds its first updates
     /// until the commit buffer has enough, the stream ends, or it fails. A stream that ended is judged here: truncated

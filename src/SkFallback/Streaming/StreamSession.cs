@@ -12,6 +12,9 @@ namespace SkFallback.Streaming;
 /// committed, a failure is continued on the next provider from exactly the text delivered, so the caller sees one answer.
 /// </summary>
 /// <remarks>
+/// A little over 400 lines on purpose: every transition of the stream's state machine reads top to bottom here; what
+/// stands alone is in <see cref="ContinuationStep"/>, <see cref="CallerDelivery"/>, <see cref="AnswerParts"/> and
+/// <see cref="ProviderStream"/>.
 /// Reused: one spare per thread. A stream that ran no race gives its session and its call back when it ends (nothing
 /// refers to either then: the trailer holds the attempts, not the call), so a plain stream allocates neither.
 /// </remarks>
@@ -116,17 +119,7 @@ internal sealed class StreamSession
             }
             else
             {
-                var attempt = _chain.Begin(_call, provider, _probe, _retry);
-                attempt.Reservation = reservation;
-                if (attempt.DeadlinePassed)
-                {
-                    _chain.End(_call, attempt, abandoned: true, FailureKind.DeadlineExceeded);
-                    throw _outputCommitted
-                        ? _chain.Failures.StopWith(_call, _activity, new(FailureKind.DeadlineExceeded, null, null, "deadline"), outputCommitted: true)
-                        : _chain.Failures.Exhausted(_call, _activity, deadline: true);
-                }
-
-                _current = StreamAttempt.Rent(attempt, committed: _outputCommitted);
+                _current = ProviderStream.Begin(_chain, _call, provider, _probe, _retry, reservation, _outputCommitted, _activity);
             }
 
             _partStart = _delivered.Count;
@@ -223,16 +216,7 @@ internal sealed class StreamSession
         var attempt = s.Attempt;
         var provider = s.Provider;
         _chain.Recorder.Succeeded(_call, attempt, _activity, attempt.Chunks);
-        trailer = new ChatResponseUpdate { AdditionalProperties = new(provider.MetadataTemplate) };
-        var properties = trailer.AdditionalProperties;
-        properties[FallbackMetadataKeys.Attempts] = _call.Attempts;
-        if (_call.Routing is not null || attempt.PricedCost is not null)
-        {
-            Cost.CostMeter.Annotate(properties, attempt);
-        }
-
-        _parts?.Annotate(trailer, provider, _call);
-
+        trailer = AnswerParts.Trailer(_parts, provider, _call, attempt);
         _racer?.Settle(_chain.HedgeBudget, attempt.Cost);
         return true;
     }
