@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;
 using SkFallback;
 using SkFallback.Caching;
+using SkFallback.Configuration;
 using SkFallback.SemanticKernel;
 
 namespace Microsoft.SemanticKernel;
@@ -67,7 +68,7 @@ public static class FallbackChatCompletionServiceCollectionExtensions
             section.Path,
             builder =>
             {
-                builder.Bind(section);
+                builder.BindChecked(section);
                 if (configure is not null)
                 {
                     builder.Configure(configure);

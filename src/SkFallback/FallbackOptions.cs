@@ -84,6 +84,13 @@ public sealed class FallbackOptions
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool AllowModelAliases { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a key under the <c>SkFallback</c> section that names no setting (a typo
+    /// such as <c>RetryBudgte</c>) is logged as a warning instead of failing at startup.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: startup fails, naming the key and the nearest setting.</value>
+    public bool WarnOnUnknownKeys { get; set; }
+
     /// <summary>Gets the failures that fall back when <see cref="FallbackOn"/> is not set: everything but caller errors.</summary>
     public static IReadOnlyList<FailureKind> DefaultFallbackOn { get; } =
     [

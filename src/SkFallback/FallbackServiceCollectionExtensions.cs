@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SkFallback;
+using SkFallback.Configuration;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -23,7 +24,7 @@ public static class FallbackServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         var sectionName = configuration is IConfigurationSection section ? section.Path : FallbackOptions.SectionName;
-        var builder = services.AddOptions<FallbackOptions>().Bind(configuration);
+        var builder = services.AddOptions<FallbackOptions>().BindChecked(configuration);
         if (configure is not null)
         {
             builder.Configure(configure);

@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Debug, "Racer {Provider} ({Model}) cancelled: {Detail}")]
     public static partial void RacerCancelled(ILogger logger, string provider, string model, string detail);
 
+    [LoggerMessage(31, LogLevel.Warning, "Configuration: {Problem} It is ignored (WarnOnUnknownKeys is set).")]
+    public static partial void UnknownConfigurationKey(ILogger logger, string problem);
+
     [LoggerMessage(30, LogLevel.Warning, "Provider {Provider} rejected a {Mode} continuation (HTTP {StatusCode}); asking it again with an instructed continuation, as for its later continuations")]
     public static partial void ContinuationModeRejected(ILogger logger, string provider, SkFallback.Streaming.ContinuationMode mode, int? statusCode);
 }
