@@ -51,6 +51,33 @@ public sealed class OperationsTests : IClassFixture<OperationsFixture>
     }
 
     [Fact]
+    public async Task Metrics_AfterACall_PrometheusTextWithTheSkFallbackMeters()
+    {
+        Assert.Equal(200, await ChatAsync("main"));
+
+        using var http = _fixture.Http();
+        string text = string.Empty;
+        for (var i = 0; i < 50 && !text.Contains("skfallback_attempts", StringComparison.Ordinal); i++)
+        {
+            // The exporter caches a scrape briefly; ask again until the call's attempt is in it (bounded).
+            using var response = await http.GetAsync(new Uri("metrics", UriKind.Relative), Ct);
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+            text = await response.Content.ReadAsStringAsync(Ct);
+            if (!text.Contains("skfallback_attempts", StringComparison.Ordinal))
+            {
+                await Task.Delay(100, Ct);
+            }
+        }
+
+        Assert.Contains("skfallback_attempts", text, StringComparison.Ordinal);
+        Assert.Contains("skfallback_call_duration", text, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(GatewayFixture.OpenAIUpstreamKey, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(GatewayFixture.Key, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Healthz_Live()
     {
         var (status, body, _) = await GetAsync("healthz");

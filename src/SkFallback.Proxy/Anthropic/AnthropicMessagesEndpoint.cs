@@ -193,13 +193,23 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             try
             {
                 await stream.StartAsync(NewId(), metadata.Model ?? call.Request.Model, aborted).ConfigureAwait(false);
+                sse.Coalesce = true;
                 while (any)
                 {
                     var update = updates.Current;
                     metadata.Absorb(update.AdditionalProperties);
                     await stream.WriteAsync(update, aborted).ConfigureAwait(false);
-                    any = await updates.MoveNextAsync().ConfigureAwait(false);
+                    var next = updates.MoveNextAsync();
+                    if (!next.IsCompleted)
+                    {
+                        // Nothing more is ready: send what was written before waiting for the upstream.
+                        await sse.FlushAsync(aborted).ConfigureAwait(false);
+                    }
+
+                    any = await next.ConfigureAwait(false);
                 }
+
+                sse.Coalesce = false;
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
@@ -207,6 +217,8 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             }
             catch (Exception exception)
             {
+                sse.Coalesce = false;
+
                 // Output has started: the wire's error event ends the stream (the Anthropic SDKs raise it).
                 var writer = sse.Begin();
                 AnthropicWire.WriteError(writer, ChainFailure.ToError(exception, gateway.Secrets));

@@ -190,13 +190,23 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
             try
             {
                 await stream.StartAsync(aborted).ConfigureAwait(false);
+                sse.Coalesce = true;
                 while (any)
                 {
                     var update = updates.Current;
                     metadata.Absorb(update.AdditionalProperties);
                     await stream.WriteAsync(update, aborted).ConfigureAwait(false);
-                    any = await updates.MoveNextAsync().ConfigureAwait(false);
+                    var next = updates.MoveNextAsync();
+                    if (!next.IsCompleted)
+                    {
+                        // Nothing more is ready: send what was written before waiting for the upstream.
+                        await sse.FlushAsync(aborted).ConfigureAwait(false);
+                    }
+
+                    any = await next.ConfigureAwait(false);
                 }
+
+                sse.Coalesce = false;
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
@@ -204,6 +214,8 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
             }
             catch (Exception exception)
             {
+                sse.Coalesce = false;
+
                 // Output has started: the only way left to say so is an error event (the OpenAI SDKs raise it), and no [DONE].
                 var writer = sse.Begin();
                 OpenAIWire.WriteError(writer, ChainFailure.ToError(exception, gateway.Secrets));
