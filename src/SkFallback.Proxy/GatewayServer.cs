@@ -163,7 +163,11 @@ internal sealed class GatewayServer : IAsyncDisposable
         }
 
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout);
-        Operations.GatewayMetrics.Add(builder.Services);
+        if (options.Metrics)
+        {
+            Operations.GatewayMetrics.Add(builder.Services);
+        }
+
         start.ConfigureBuilder?.Invoke(builder);
         var app = builder.Build();
 
@@ -312,7 +316,10 @@ internal sealed class GatewayServer : IAsyncDisposable
         app.MapGet("/healthz", OperationsEndpoints.LiveAsync);
         app.MapGet("/readyz", operations.ReadyAsync);
         app.MapGet("/v1/providers/health", operations.ProviderHealthAsync);
-        Operations.GatewayMetrics.Map(app);
+        if (app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>() is not null)
+        {
+            Operations.GatewayMetrics.Map(app);
+        }
         app.MapFallback(context => WireErrors.WriteAsync(context, WireErrors.WireOf(context.Request.Path),
             new GatewayError(404, "invalid_request_error", "unknown_url", null, $"Unknown request URL: {context.Request.Method} {context.Request.Path}.")));
     }

@@ -24,6 +24,10 @@ internal sealed class GatewayOptions
     /// <summary>Gets or sets the development gateway key used offline; a random one is made when not set.</summary>
     public string? DevelopmentKey { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether <c>GET /metrics</c> serves the meters (Prometheus text).</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool Metrics { get; set; } = true;
+
     /// <summary>Gets where replicas share rate limits and budgets (Redis); in process when not configured.</summary>
     public GatewayRedisOptions Redis { get; } = new();
 
