@@ -2,9 +2,11 @@ namespace SkFallback.Streaming;
 
 /// <summary>
 /// Cancels a stream that goes quiet: when no chunk arrived for the stall timeout, it cancels the source it was started
-/// with and reports <see cref="Tripped"/>. Marking a chunk costs one field write (no clock read, no timer change, no
-/// allocation); a timer on the <see cref="TimeProvider"/> samples the chunk count every quarter of the timeout, so a
-/// stall is detected between the timeout and the timeout plus a quarter.
+/// with and reports <see cref="Tripped"/> and how long the stream had been quiet (<see cref="QuietFor"/>). Marking a
+/// chunk costs one field write (no clock read, no timer change, no allocation). A one-shot timer on the
+/// <see cref="TimeProvider"/> checks the chunk count every <see cref="CheckPeriod"/> (5% of the timeout, at least
+/// 50 ms) while chunks come, and at the deadline when they stop, so a stall is detected after the timeout and at most one
+/// period late: within 5% of the timeout or 50 ms.
 /// </summary>
 /// <remarks>
 /// One detector serves one stream at a time and may be started again after <see cref="Stop"/>, so an engine can keep
@@ -12,8 +14,11 @@ namespace SkFallback.Streaming;
 /// </remarks>
 internal sealed class StreamStallDetector : IDisposable
 {
-    /// <summary>The sampling periods per timeout: detection comes at most this fraction of the timeout late.</summary>
-    internal const int SamplesPerTimeout = 4;
+    /// <summary>The lateness allowed as a fraction of the timeout: one check period.</summary>
+    internal const double LatenessFraction = 0.05;
+
+    /// <summary>The lateness always allowed, however short the timeout: one check period at least.</summary>
+    internal static readonly TimeSpan MinimumLateness = TimeSpan.FromMilliseconds(50);
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _timeProvider;
@@ -22,8 +27,9 @@ internal sealed class StreamStallDetector : IDisposable
     private TimeSpan _period;
     private int _chunks;
     private int _seenChunks;
-    private int _quietSamples;
-    private long _started;
+
+    // The last check that saw a new chunk (or the start): no chunk has come since, and the last one came at or before it.
+    private long _activeAt;
     private volatile bool _tripped;
 
     /// <summary>Creates a detector; its timer is created once and idles until <see cref="Start"/>.</summary>
@@ -32,7 +38,7 @@ internal sealed class StreamStallDetector : IDisposable
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
-        _timer = timeProvider.CreateTimer(static state => ((StreamStallDetector)state!).Sample(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = timeProvider.CreateTimer(static state => ((StreamStallDetector)state!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Gets whether the last started stream was cancelled for stalling.</summary>
@@ -41,15 +47,28 @@ internal sealed class StreamStallDetector : IDisposable
     /// <summary>Gets the stall timeout of the current (or last) stream.</summary>
     public TimeSpan StallTimeout { get; private set; }
 
+    /// <summary>Gets how long the stream had surely been quiet when the detector tripped: at least <see cref="StallTimeout"/>; the real gap since the last chunk is at most one <see cref="CheckPeriod"/> longer.</summary>
+    public TimeSpan QuietFor { get; private set; }
+
+    /// <summary>Gets the period between checks while chunks come: the most a detection can be late.</summary>
+    public TimeSpan CheckPeriod => _period;
+
+    /// <summary>The check period of a timeout: 5% of it, at least 50 ms, at most the timeout itself.</summary>
+    public static TimeSpan PeriodFor(TimeSpan stallTimeout)
+    {
+        var period = TimeSpan.FromTicks(Math.Max((long)(stallTimeout.Ticks * LatenessFraction), MinimumLateness.Ticks));
+        return period < stallTimeout ? period : stallTimeout;
+    }
+
     /// <summary>Starts watching a stream; the start counts as activity.</summary>
     /// <param name="target">The source to cancel when the stream stalls (typically the attempt's).</param>
-    /// <param name="stallTimeout">The longest quiet time allowed between chunks (at least 4 ticks; infinite disables the detector).</param>
+    /// <param name="stallTimeout">The longest quiet time allowed between chunks (at least one tick; infinite disables the detector).</param>
     public void Start(CancellationTokenSource target, TimeSpan stallTimeout)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (stallTimeout != Timeout.InfiniteTimeSpan)
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(stallTimeout, TimeSpan.FromTicks(SamplesPerTimeout));
+            ArgumentOutOfRangeException.ThrowIfLessThan(stallTimeout, TimeSpan.FromTicks(1));
         }
 
         lock (_gate)
@@ -58,11 +77,11 @@ internal sealed class StreamStallDetector : IDisposable
             _tripped = false;
             _chunks = 0;
             _seenChunks = 0;
-            _quietSamples = 0;
-            _started = _timeProvider.GetTimestamp();
+            QuietFor = TimeSpan.Zero;
+            _activeAt = _timeProvider.GetTimestamp();
             StallTimeout = stallTimeout;
-            _period = stallTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : stallTimeout / SamplesPerTimeout;
-            _timer.Change(_period, _period);
+            _period = stallTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : PeriodFor(stallTimeout);
+            _timer.Change(_period, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -88,7 +107,7 @@ internal sealed class StreamStallDetector : IDisposable
         _timer.Dispose();
     }
 
-    private void Sample()
+    private void Check()
     {
         CancellationTokenSource? cancel = null;
         lock (_gate)
@@ -98,23 +117,30 @@ internal sealed class StreamStallDetector : IDisposable
                 return;
             }
 
+            var now = _timeProvider.GetTimestamp();
             var chunks = Volatile.Read(ref _chunks);
             if (chunks != _seenChunks)
             {
+                // A chunk came since the last check: the stream was alive at or before now.
                 _seenChunks = chunks;
-                _quietSamples = 0;
+                _activeAt = now;
+                _timer.Change(_period, Timeout.InfiniteTimeSpan);
                 return;
             }
 
-            // Quiet for a whole timeout: the samples since the last chunk (or the start) cover it. The start is checked
-            // on the clock because a timer may fire a hair early.
-            if (++_quietSamples >= SamplesPerTimeout && (chunks > 0 || _timeProvider.GetElapsedTime(_started) >= StallTimeout))
+            var quiet = _timeProvider.GetElapsedTime(_activeAt, now);
+            var left = StallTimeout - quiet;
+            if (left > TimeSpan.Zero)
             {
-                _tripped = true;
-                cancel = _target;
-                _target = null;
-                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                // Quiet, not yet for the whole timeout: check again at the deadline (or sooner, a timer may fire early).
+                _timer.Change(left < _period ? left : _period, Timeout.InfiniteTimeSpan);
+                return;
             }
+
+            _tripped = true;
+            QuietFor = quiet;
+            cancel = _target;
+            _target = null;
         }
 
         // Cancel outside the lock: cancellation runs the stream's callbacks synchronously.

@@ -44,7 +44,7 @@ public sealed class StreamStallDetectorTests
     }
 
     [Fact]
-    public void Property_RandomGaps_TripOnlyAfterAQuietTimeoutAndWithinAQuarterOfIt()
+    public void Property_RandomGaps_TripOnlyAfterAQuietTimeoutAndWithinFivePercentOfIt()
     {
         // Gaps in milliseconds between chunks; the timeout is 4000 ms.
         Gen.Int[0, 6000].Array[1, 40].Sample(gaps =>
@@ -82,13 +82,57 @@ public sealed class StreamStallDetectorTests
 
             if (trippedAt is { } at)
             {
-                Assert.InRange(at - lastActivity, Timeout4s, Timeout4s * 1.25);
+                Assert.InRange(at - lastActivity, Timeout4s, Timeout4s * 1.05);
+                Assert.InRange(detector.QuietFor, Timeout4s, at - lastActivity);
             }
             else
             {
-                Assert.True(gaps.All(g => g < 5000), "a gap of 1.25 timeouts or more must trip");
+                Assert.True(gaps.All(g => g < 4200), "a gap of 1.05 timeouts or more must trip");
             }
         }, iter: 300);
+    }
+
+    [Theory]
+    [InlineData(15_000, 10, 750)]
+    [InlineData(4_000, 25, 200)]
+    [InlineData(1_000, 3, 50)]
+    [InlineData(200, 7, 50)]
+    [InlineData(40, 1, 40)]
+    public void Start_StreamGoesQuietAfterFastChunks_TripsWithinFivePercentOr50Ms(int timeoutMs, int chunkGapMs, int allowedLateMs)
+    {
+        var timeout = TimeSpan.FromMilliseconds(timeoutMs);
+        var time = new FakeTimeProvider();
+        using var detector = new StreamStallDetector(time);
+        using var target = new CancellationTokenSource();
+        DateTimeOffset? trippedAt = null;
+        using var registration = target.Token.Register(() => trippedAt = time.GetUtcNow());
+        detector.Start(target, timeout);
+        for (var i = 0; i < 37; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(chunkGapMs));
+            detector.OnChunk();
+        }
+
+        var lastChunk = time.GetUtcNow();
+        for (var step = 0; step < 100_000 && trippedAt is null; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var gap = trippedAt!.Value - lastChunk;
+        Assert.InRange(gap, timeout, timeout + TimeSpan.FromMilliseconds(allowedLateMs));
+        Assert.InRange(detector.QuietFor, timeout - TimeSpan.FromMilliseconds(allowedLateMs), gap);
+        Assert.True(detector.QuietFor >= timeout);
+    }
+
+    [Theory]
+    [InlineData(15_000, 750)]
+    [InlineData(1_000, 50)]
+    [InlineData(100, 50)]
+    [InlineData(30, 30)]
+    public void PeriodFor_Timeout_IsFivePercentAtLeast50MsAtMostTheTimeout(int timeoutMs, int expectedMs)
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), StreamStallDetector.PeriodFor(TimeSpan.FromMilliseconds(timeoutMs)));
     }
 
     [Fact]
