@@ -86,58 +86,11 @@ internal sealed class GatewayServer : IAsyncDisposable
     public static async Task<GatewayServer> StartAsync(GatewayStartOptions start, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(start);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = start.Args,
-            ApplicationName = typeof(GatewayServer).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        if (start.Configuration is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(start.Configuration);
-        }
-
-        if (!start.ConsoleLogging)
-        {
-            builder.Logging.ClearProviders();
-        }
-
-        var configuration = builder.Configuration;
-        var options = new GatewayOptions();
+        var builder = CreateBuilder(start);
         var errors = new List<string>();
-        try
-        {
-            configuration.GetSection(GatewayOptions.SectionName).Bind(options);
-        }
-        catch (InvalidOperationException exception)
-        {
-            errors.Add($"{GatewayOptions.SectionName}: {exception.Message}");
-        }
-
-        var offline = options.Offline ?? !ChainConfiguration.HasChains(configuration);
-        ProviderSimulator? simulator = null;
-        var ownsSimulator = false;
-        List<(string Name, string Section, FallbackOptions Options)> chains;
-        if (offline)
-        {
-            simulator = start.Simulator;
-            if (simulator is null)
-            {
-                simulator = await ProviderSimulator.StartAsync(new SimulatorOptions(), cancellationToken).ConfigureAwait(false);
-                ownsSimulator = true;
-            }
-
-            chains = OfflineChains.Create(simulator);
-            foreach (var (_, section, chain) in chains)
-            {
-                ChainConfiguration.Validate(chain, section, errors);
-            }
-        }
-        else
-        {
-            chains = ChainConfiguration.Read(configuration, errors);
-        }
-
+        var options = BindOptions(builder.Configuration, errors);
+        var offline = options.Offline ?? !ChainConfiguration.HasChains(builder.Configuration);
+        var (chains, simulator, ownsSimulator) = await ReadChainsAsync(start, builder.Configuration, offline, errors, cancellationToken).ConfigureAwait(false);
         GatewayOptionsValidator.Validate(options, offline, errors);
         if (errors.Count > 0)
         {
@@ -151,61 +104,20 @@ internal sealed class GatewayServer : IAsyncDisposable
 
         var developmentKey = offline ? options.DevelopmentKey ?? GatewayKeyHash.NewKey() : null;
         var time = start.TimeProvider ?? TimeProvider.System;
-        var urls = configuration["urls"];
-        builder.WebHost.UseKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
-        });
-        if (string.IsNullOrWhiteSpace(urls))
-        {
-            builder.WebHost.UseUrls(DefaultUrl);
-        }
-
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout);
-        if (options.Metrics)
-        {
-            Operations.GatewayMetrics.Add(builder.Services);
-        }
-
+        ConfigureHost(builder, options);
         start.ConfigureBuilder?.Invoke(builder);
         var app = builder.Build();
 
-        var (quotas, redis) = QuotaStores.Create(options.Redis, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SkFallback.Proxy.Quotas"));
-        var ledger = new GatewayLedger(quotas, time);
-        if (options.Keys.Any(k => k.DailyBudgetUsd is not null || k.MonthlyBudgetUsd is not null))
-        {
-            foreach (var (_, _, chain) in chains)
-            {
-                // Keys with budgets need the engine to hold each attempt's cost: give their tenants, where a chain has no
-                // limit for them, the "no tenant limit" one, so holds are taken and only the keys' budgets bind.
-                foreach (var key in options.Keys.Where(k => k.Tenant is not null && (k.DailyBudgetUsd is not null || k.MonthlyBudgetUsd is not null)))
-                {
-                    if (chain.Budget.DailyLimitOf(key.Tenant) is null)
-                    {
-                        chain.Budget.TenantDailyLimits[key.Tenant!] = GatewayLedger.NoTenantLimit;
-                    }
-                }
-            }
-        }
-
         var built = new List<(string, FallbackOptions, FallbackChatClient)>();
         ChainCatalog? catalog = null;
+        IDisposable? redis = null;
         try
         {
             var loggers = app.Services.GetRequiredService<ILoggerFactory>();
-            foreach (var (name, section, chain) in chains)
-            {
-                try
-                {
-                    built.Add((name, chain, new FallbackChatClient(chain, [new AnthropicProviderClientFactory()], loggers, time, ledger: ledger)));
-                }
-                catch (OptionsValidationException exception)
-                {
-                    errors.AddRange(exception.Failures.Select(f => f.Replace(FallbackOptions.SectionName + ":", section + ":", StringComparison.Ordinal)));
-                }
-            }
-
+            (var quotas, redis) = QuotaStores.Create(options.Redis, loggers.CreateLogger("SkFallback.Proxy.Quotas"));
+            var ledger = new GatewayLedger(quotas, time);
+            HoldForKeyBudgets(options, chains);
+            BuildChains(chains, loggers, time, ledger, built, errors);
             if (errors.Count > 0)
             {
                 throw new GatewayConfigurationException(errors);
@@ -275,6 +187,116 @@ internal sealed class GatewayServer : IAsyncDisposable
             if (_ownsSimulator && Simulator is not null)
             {
                 await Simulator.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static WebApplicationBuilder CreateBuilder(GatewayStartOptions start)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = start.Args,
+            ApplicationName = typeof(GatewayServer).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (start.Configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(start.Configuration);
+        }
+
+        if (!start.ConsoleLogging)
+        {
+            builder.Logging.ClearProviders();
+        }
+
+        return builder;
+    }
+
+    private static GatewayOptions BindOptions(ConfigurationManager configuration, List<string> errors)
+    {
+        var options = new GatewayOptions();
+        try
+        {
+            configuration.GetSection(GatewayOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException exception)
+        {
+            errors.Add($"{GatewayOptions.SectionName}: {exception.Message}");
+        }
+
+        return options;
+    }
+
+    /// <summary>The chains: offline, the simulator's (started here unless given); otherwise from configuration.</summary>
+    private static async Task<(List<(string Name, string Section, FallbackOptions Options)> Chains, ProviderSimulator? Simulator, bool OwnsSimulator)> ReadChainsAsync(
+        GatewayStartOptions start, IConfiguration configuration, bool offline, List<string> errors, CancellationToken cancellationToken)
+    {
+        if (!offline)
+        {
+            return (ChainConfiguration.Read(configuration, errors), null, false);
+        }
+
+        var simulator = start.Simulator;
+        var owns = simulator is null;
+        simulator ??= await ProviderSimulator.StartAsync(new SimulatorOptions(), cancellationToken).ConfigureAwait(false);
+        var chains = OfflineChains.Create(simulator);
+        foreach (var (_, section, chain) in chains)
+        {
+            ChainConfiguration.Validate(chain, section, errors);
+        }
+
+        return (chains, simulator, owns);
+    }
+
+    private static void ConfigureHost(WebApplicationBuilder builder, GatewayOptions options)
+    {
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+        });
+        if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout);
+        if (options.Metrics)
+        {
+            Operations.GatewayMetrics.Add(builder.Services);
+        }
+    }
+
+    /// <summary>
+    /// Keys with budgets need the engine to hold each attempt's cost: give their tenants, where a chain has no limit for
+    /// them, the "no tenant limit" one, so holds are taken and only the keys' budgets bind.
+    /// </summary>
+    private static void HoldForKeyBudgets(GatewayOptions options, List<(string Name, string Section, FallbackOptions Options)> chains)
+    {
+        foreach (var key in options.Keys.Where(k => k.Tenant is not null && (k.DailyBudgetUsd is not null || k.MonthlyBudgetUsd is not null)))
+        {
+            foreach (var (_, _, chain) in chains)
+            {
+                if (chain.Budget.DailyLimitOf(key.Tenant) is null)
+                {
+                    chain.Budget.TenantDailyLimits[key.Tenant!] = GatewayLedger.NoTenantLimit;
+                }
+            }
+        }
+    }
+
+    private static void BuildChains(List<(string Name, string Section, FallbackOptions Options)> chains, ILoggerFactory loggers, TimeProvider time, GatewayLedger ledger,
+        List<(string, FallbackOptions, FallbackChatClient)> built, List<string> errors)
+    {
+        foreach (var (name, section, chain) in chains)
+        {
+            try
+            {
+                built.Add((name, chain, new FallbackChatClient(chain, [new AnthropicProviderClientFactory()], loggers, time, ledger: ledger)));
+            }
+            catch (OptionsValidationException exception)
+            {
+                errors.AddRange(exception.Failures.Select(f => f.Replace(FallbackOptions.SectionName + ":", section + ":", StringComparison.Ordinal)));
             }
         }
     }

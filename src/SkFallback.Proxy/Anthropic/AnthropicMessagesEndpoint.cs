@@ -182,34 +182,16 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             }
 
             var http = context.Response;
-            http.StatusCode = 200;
-            http.ContentType = "text/event-stream; charset=utf-8";
-            http.Headers.CacheControl = "no-cache";
-            http.Headers["X-Accel-Buffering"] = "no";
-            gateway.WriteRateHeaders(http, call);
-            metadata.WriteStartHeaders(http);
+            SseRelay.Start(http, gateway, call, metadata);
             using var sse = new SseWriter(http.BodyWriter);
             var stream = new EventStream(sse);
             try
             {
                 await stream.StartAsync(NewId(), metadata.Model ?? call.Request.Model, aborted).ConfigureAwait(false);
-                sse.Coalesce = true;
-                while (any)
+                if (any)
                 {
-                    var update = updates.Current;
-                    metadata.Absorb(update.AdditionalProperties);
-                    await stream.WriteAsync(update, aborted).ConfigureAwait(false);
-                    var next = updates.MoveNextAsync();
-                    if (!next.IsCompleted)
-                    {
-                        // Nothing more is ready: send what was written before waiting for the upstream.
-                        await sse.FlushAsync(aborted).ConfigureAwait(false);
-                    }
-
-                    any = await next.ConfigureAwait(false);
+                    await SseRelay.RelayAsync(updates, sse, stream, metadata, aborted).ConfigureAwait(false);
                 }
-
-                sse.Coalesce = false;
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
@@ -217,8 +199,6 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             }
             catch (Exception exception)
             {
-                sse.Coalesce = false;
-
                 // Output has started: the wire's error event ends the stream (the Anthropic SDKs raise it).
                 var writer = sse.Begin();
                 AnthropicWire.WriteError(writer, ChainFailure.ToError(exception, gateway.Secrets));
@@ -236,7 +216,7 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
     }
 
     /// <summary>The events of one streamed message.</summary>
-    private sealed class EventStream(SseWriter sse)
+    private sealed class EventStream(SseWriter sse) : IUpdateWriter
     {
         private int _index = -1;
         private bool _textOpen;

@@ -178,35 +178,17 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
             }
 
             var http = context.Response;
-            http.StatusCode = 200;
-            http.ContentType = "text/event-stream; charset=utf-8";
-            http.Headers.CacheControl = "no-cache";
-            http.Headers["X-Accel-Buffering"] = "no";
-            gateway.WriteRateHeaders(http, call);
-            metadata.WriteStartHeaders(http);
+            SseRelay.Start(http, gateway, call, metadata);
 
             using var sse = new SseWriter(http.BodyWriter);
             var stream = new ChunkStream(sse, NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), metadata.Model ?? call.Request.Model, call.Request.IncludeUsage);
             try
             {
                 await stream.StartAsync(aborted).ConfigureAwait(false);
-                sse.Coalesce = true;
-                while (any)
+                if (any)
                 {
-                    var update = updates.Current;
-                    metadata.Absorb(update.AdditionalProperties);
-                    await stream.WriteAsync(update, aborted).ConfigureAwait(false);
-                    var next = updates.MoveNextAsync();
-                    if (!next.IsCompleted)
-                    {
-                        // Nothing more is ready: send what was written before waiting for the upstream.
-                        await sse.FlushAsync(aborted).ConfigureAwait(false);
-                    }
-
-                    any = await next.ConfigureAwait(false);
+                    await SseRelay.RelayAsync(updates, sse, stream, metadata, aborted).ConfigureAwait(false);
                 }
-
-                sse.Coalesce = false;
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
@@ -214,8 +196,6 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
             }
             catch (Exception exception)
             {
-                sse.Coalesce = false;
-
                 // Output has started: the only way left to say so is an error event (the OpenAI SDKs raise it), and no [DONE].
                 var writer = sse.Begin();
                 OpenAIWire.WriteError(writer, ChainFailure.ToError(exception, gateway.Secrets));
@@ -233,7 +213,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
     }
 
     /// <summary>The chunks of one streamed answer.</summary>
-    private sealed class ChunkStream(SseWriter sse, string id, long created, string model, bool includeUsage)
+    private sealed class ChunkStream(SseWriter sse, string id, long created, string model, bool includeUsage) : IUpdateWriter
     {
         private int _toolCalls;
         private ChatFinishReason? _finish;
