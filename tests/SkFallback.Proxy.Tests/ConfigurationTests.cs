@@ -21,6 +21,8 @@ public sealed partial class ConfigurationTests
             ["SkFallback:Proxy:MaxRequestBytes"] = "10",
             ["SkFallback:Proxy:Keys:0:Id"] = "k",
             ["SkFallback:Proxy:Keys:0:Hash"] = "plain-text-key",
+            ["SkFallback:Proxy:Redis:OutageShare"] = "1.5",
+            ["SkFallback:Proxy:Redis:HoldTimeout"] = "00:00:00",
         };
 
         var exception = await Assert.ThrowsAsync<GatewayConfigurationException>(() => GatewayServer.StartAsync(new GatewayStartOptions
@@ -34,6 +36,8 @@ public sealed partial class ConfigurationTests
         Assert.Contains(exception.Errors, e => e.StartsWith("SkFallback:Chains:bad:RetryBudget", StringComparison.Ordinal));
         Assert.Contains(exception.Errors, e => e.StartsWith("SkFallback:Proxy:MaxRequestBytes", StringComparison.Ordinal));
         Assert.Contains(exception.Errors, e => e.StartsWith("SkFallback:Proxy:Keys:0:Hash", StringComparison.Ordinal));
+        Assert.Contains(exception.Errors, e => e.StartsWith("SkFallback:Proxy:Redis:OutageShare must be between 0 and 1", StringComparison.Ordinal));
+        Assert.Contains(exception.Errors, e => e.StartsWith("SkFallback:Proxy:Redis:HoldTimeout", StringComparison.Ordinal));
     }
 
     [Fact]

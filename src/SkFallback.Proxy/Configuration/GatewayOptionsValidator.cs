@@ -32,64 +32,72 @@ internal static class GatewayOptionsValidator
             errors.Add($"{p}:Keys must list at least one gateway key when chains are configured; create one with 'keys create --tenant NAME'.");
         }
 
-        if (options.Redis.OutageShare is < 0 or > 1 || double.IsNaN(options.Redis.OutageShare))
-        {
-            errors.Add(FormattableString.Invariant($"{p}:Redis:OutageShare must be between 0 and 1 (was {options.Redis.OutageShare})."));
-        }
-
-        if (options.Redis.HoldTimeout < TimeSpan.FromSeconds(1) || options.Redis.HoldTimeout > TimeSpan.FromDays(1))
-        {
-            errors.Add(FormattableString.Invariant($"{p}:Redis:HoldTimeout must be between 00:00:01 and 1.00:00:00 (was {options.Redis.HoldTimeout})."));
-        }
-
-        if (options.Redis.Configuration is not null && string.IsNullOrWhiteSpace(options.Redis.KeyPrefix))
-        {
-            errors.Add($"{p}:Redis:KeyPrefix must not be empty.");
-        }
-
+        ValidateRedis(options.Redis, errors);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Keys.Count; i++)
         {
-            var key = options.Keys[i];
-            var k = FormattableString.Invariant($"{p}:Keys:{i}");
-            if (string.IsNullOrWhiteSpace(key.Id))
-            {
-                errors.Add($"{k}:Id is required (a name for the key, shown instead of it).");
-            }
-            else if (!ids.Add(key.Id))
-            {
-                errors.Add($"{k}:Id '{key.Id}' is used by another key.");
-            }
+            ValidateKey(options.Keys[i], FormattableString.Invariant($"{p}:Keys:{i}"), ids, hashes, errors);
+        }
+    }
 
-            if (!GatewayKeyHash.TryParse(key.Hash, out _))
-            {
-                errors.Add($"{k}:Hash must be 'sha256:' followed by 64 hex digits (as 'keys create' prints); the key itself is never stored.");
-            }
-            else if (!hashes.Add(key.Hash))
-            {
-                errors.Add($"{k}:Hash is the same as another key's.");
-            }
+    private static void ValidateRedis(GatewayRedisOptions redis, List<string> errors)
+    {
+        const string p = GatewayOptions.SectionName;
+        if (redis.OutageShare is < 0 or > 1 || double.IsNaN(redis.OutageShare))
+        {
+            errors.Add(FormattableString.Invariant($"{p}:Redis:OutageShare must be between 0 and 1 (was {redis.OutageShare})."));
+        }
 
-            if (key.RequestsPerMinute is < 1)
-            {
-                errors.Add(FormattableString.Invariant($"{k}:RequestsPerMinute must be at least 1 (was {key.RequestsPerMinute})."));
-            }
+        if (redis.HoldTimeout < TimeSpan.FromSeconds(1) || redis.HoldTimeout > TimeSpan.FromDays(1))
+        {
+            errors.Add(FormattableString.Invariant($"{p}:Redis:HoldTimeout must be between 00:00:01 and 1.00:00:00 (was {redis.HoldTimeout})."));
+        }
 
-            if (key.TokensPerMinute is < 1)
-            {
-                errors.Add(FormattableString.Invariant($"{k}:TokensPerMinute must be at least 1 (was {key.TokensPerMinute})."));
-            }
+        if (redis.Configuration is not null && string.IsNullOrWhiteSpace(redis.KeyPrefix))
+        {
+            errors.Add($"{p}:Redis:KeyPrefix must not be empty.");
+        }
+    }
 
-            if (key.DailyBudgetUsd is < 0)
-            {
-                errors.Add(FormattableString.Invariant($"{k}:DailyBudgetUsd must not be negative (was {key.DailyBudgetUsd})."));
-            }
+    private static void ValidateKey(GatewayKeyOptions key, string k, HashSet<string> ids, HashSet<string> hashes, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(key.Id))
+        {
+            errors.Add($"{k}:Id is required (a name for the key, shown instead of it).");
+        }
+        else if (!ids.Add(key.Id))
+        {
+            errors.Add($"{k}:Id '{key.Id}' is used by another key.");
+        }
 
-            if (key.MonthlyBudgetUsd is < 0)
-            {
-                errors.Add(FormattableString.Invariant($"{k}:MonthlyBudgetUsd must not be negative (was {key.MonthlyBudgetUsd})."));
-            }
+        if (!GatewayKeyHash.TryParse(key.Hash, out _))
+        {
+            errors.Add($"{k}:Hash must be 'sha256:' followed by 64 hex digits (as 'keys create' prints); the key itself is never stored.");
+        }
+        else if (!hashes.Add(key.Hash))
+        {
+            errors.Add($"{k}:Hash is the same as another key's.");
+        }
+
+        if (key.RequestsPerMinute is < 1)
+        {
+            errors.Add(FormattableString.Invariant($"{k}:RequestsPerMinute must be at least 1 (was {key.RequestsPerMinute})."));
+        }
+
+        if (key.TokensPerMinute is < 1)
+        {
+            errors.Add(FormattableString.Invariant($"{k}:TokensPerMinute must be at least 1 (was {key.TokensPerMinute})."));
+        }
+
+        if (key.DailyBudgetUsd is < 0)
+        {
+            errors.Add(FormattableString.Invariant($"{k}:DailyBudgetUsd must not be negative (was {key.DailyBudgetUsd})."));
+        }
+
+        if (key.MonthlyBudgetUsd is < 0)
+        {
+            errors.Add(FormattableString.Invariant($"{k}:MonthlyBudgetUsd must not be negative (was {key.MonthlyBudgetUsd})."));
         }
     }
 }
