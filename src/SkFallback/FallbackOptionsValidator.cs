@@ -132,6 +132,8 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         Range(errors, $"{p}:Streaming:CommitChunks", streaming.CommitChunks, 0, 1000);
         Duration(errors, $"{p}:Streaming:CommitDelay", streaming.CommitDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), allowInfinite: false);
         Duration(errors, $"{p}:Streaming:StallTimeout", streaming.StallTimeout, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        Duration(errors, $"{p}:Streaming:StallFloor", streaming.StallFloor, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: false);
+        Factor(errors, $"{p}:Streaming:StallFactor", streaming.StallFactor);
         if (!Enum.IsDefined(streaming.Mode))
         {
             errors.Add($"{p}:Streaming:Mode '{streaming.Mode}' is not a streaming mode (allowed: {string.Join(", ", Enum.GetNames<Streaming.StreamingMode>())}).");
@@ -217,6 +219,16 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         if (provider.StallTimeout is TimeSpan stall)
         {
             Duration(errors, $"{key}:StallTimeout", stall, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: true);
+        }
+
+        if (provider.StallFloor is TimeSpan floor)
+        {
+            Duration(errors, $"{key}:StallFloor", floor, TimeSpan.FromMilliseconds(1), MaxTimeout, allowInfinite: false);
+        }
+
+        if (provider.StallFactor is double factor)
+        {
+            Factor(errors, $"{key}:StallFactor", factor);
         }
 
         if (provider.FirstTokenTimeout is TimeSpan firstToken)
@@ -360,4 +372,12 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
 
     [GeneratedRegex(@"(^|[-.:])latest$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AliasPattern();
+
+    private static void Factor(List<string> errors, string key, double value)
+    {
+        if (double.IsNaN(value) || value < 0 || value > 1000)
+        {
+            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} must be between 0 and 1000 (was {value})."));
+        }
+    }
 }

@@ -38,6 +38,12 @@ public sealed class ProviderOptions
     /// <summary>Gets or sets the stall timeout between stream updates for this provider, overriding <see cref="Streaming.StreamingOptions.StallTimeout"/>.</summary>
     public TimeSpan? StallTimeout { get; set; }
 
+    /// <summary>Gets or sets the shortest adaptive stall limit for this provider (for models that pause while reasoning), overriding <see cref="Streaming.StreamingOptions.StallFloor"/>.</summary>
+    public TimeSpan? StallFloor { get; set; }
+
+    /// <summary>Gets or sets this provider's multiple of its p99 update gap that is a stall (0 turns adaptation off), overriding <see cref="Streaming.StreamingOptions.StallFactor"/>.</summary>
+    public double? StallFactor { get; set; }
+
     /// <summary>
     /// Gets or sets how this provider is asked to continue an answer another provider left unfinished.
     /// </summary>

@@ -48,6 +48,8 @@ internal static class ProviderBuilder
             MaxOutputTokens = p.MaxOutputTokens,
             Continuation = p.Continuation ?? (custom ? Streaming.ContinuationMode.Instructed : Streaming.ContinuationModes.For(p.Kind, p.Endpoint)),
             StallTimeout = p.StallTimeout ?? options.Streaming.StallTimeout,
+            StallFloor = p.StallFloor ?? options.Streaming.StallFloor,
+            StallFactor = p.StallFactor ?? options.Streaming.StallFactor,
         };
     }
 

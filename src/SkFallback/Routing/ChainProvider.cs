@@ -96,6 +96,18 @@ internal sealed class ChainProvider : IDisposable
     /// <summary>Gets the longest quiet time allowed between stream updates after content started.</summary>
     public TimeSpan StallTimeout { get; init; } = Timeout.InfiniteTimeSpan;
 
+    /// <summary>Gets the shortest stall limit adaptation may set.</summary>
+    public TimeSpan StallFloor { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets the multiple of the observed p99 gap that is a stall (0: no adaptation).</summary>
+    public double StallFactor { get; init; }
+
+    /// <summary>Gets the gaps between this provider's stream updates, as the stall detector measured them.</summary>
+    public Streaming.StallGaps Gaps { get; } = new();
+
+    /// <summary>The stall limit of the next stream: adaptive once enough gaps are known, capped by <see cref="StallTimeout"/>. Once per stream.</summary>
+    public TimeSpan StallLimit() => Streaming.StallGaps.Limit(StallTimeout, StallFloor, StallFactor, StallFactor > 0 ? Gaps.P99() : null);
+
     /// <summary>Gets the model's context window: the configured one, else the price catalog's.</summary>
     public int? ContextWindow { get; private set; }
 

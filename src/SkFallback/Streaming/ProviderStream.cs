@@ -108,7 +108,7 @@ internal static class ProviderStream
         if (s.Stall is null && s.ContentSeen && provider.StallTimeout != Timeout.InfiniteTimeSpan)
         {
             s.Stall = chain.StallDetectors.Rent();
-            s.Stall.Start(attempt.Source, provider.StallTimeout);
+            s.Stall.Start(attempt.Source, provider.StallLimit(), provider.Gaps);
         }
     }
 
@@ -227,7 +227,7 @@ internal static class ProviderStream
     }
 
     private static FailureClassification Stalled(StreamStallDetector stall) =>
-        new(FailureKind.Stalled, null, null, $"no update for {stall.QuietFor.TotalMilliseconds:0} ms (stall timeout {stall.StallTimeout.TotalMilliseconds:0} ms)");
+        new(FailureKind.Stalled, null, null, $"no update for {stall.QuietFor.TotalMilliseconds:0} ms (stall limit {stall.StallTimeout.TotalMilliseconds:0} ms)");
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b)
     {

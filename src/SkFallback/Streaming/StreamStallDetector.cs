@@ -30,6 +30,7 @@ internal sealed class StreamStallDetector : IDisposable
 
     // The last check that saw a new chunk (or the start): no chunk has come since, and the last one came at or before it.
     private long _activeAt;
+    private StallGaps? _gaps;
     private volatile bool _tripped;
 
     /// <summary>Creates a detector; its timer is created once and idles until <see cref="Start"/>.</summary>
@@ -63,7 +64,8 @@ internal sealed class StreamStallDetector : IDisposable
     /// <summary>Starts watching a stream; the start counts as activity.</summary>
     /// <param name="target">The source to cancel when the stream stalls (typically the attempt's).</param>
     /// <param name="stallTimeout">The longest quiet time allowed between chunks (at least one tick; infinite disables the detector).</param>
-    public void Start(CancellationTokenSource target, TimeSpan stallTimeout)
+    /// <param name="gaps">Where the gaps measured are recorded (the provider's), if anywhere.</param>
+    public void Start(CancellationTokenSource target, TimeSpan stallTimeout, StallGaps? gaps = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (stallTimeout != Timeout.InfiniteTimeSpan)
@@ -74,6 +76,7 @@ internal sealed class StreamStallDetector : IDisposable
         lock (_gate)
         {
             _target = target;
+            _gaps = gaps;
             _tripped = false;
             _chunks = 0;
             _seenChunks = 0;
@@ -94,7 +97,15 @@ internal sealed class StreamStallDetector : IDisposable
     {
         lock (_gate)
         {
+            if (_target is not null && _gaps is not null)
+            {
+                // The updates since the last check: one clock read per stream, at its end.
+                var chunks = Volatile.Read(ref _chunks);
+                _gaps.Record(_timeProvider.GetElapsedTime(_activeAt) / Math.Max(1, chunks - _seenChunks), chunks - _seenChunks);
+            }
+
             _target = null;
+            _gaps = null;
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             return _tripped;
         }
@@ -122,6 +133,7 @@ internal sealed class StreamStallDetector : IDisposable
             if (chunks != _seenChunks)
             {
                 // A chunk came since the last check: the stream was alive at or before now.
+                _gaps?.Record(_timeProvider.GetElapsedTime(_activeAt, now) / (chunks - _seenChunks), chunks - _seenChunks);
                 _seenChunks = chunks;
                 _activeAt = now;
                 _timer.Change(_period, Timeout.InfiniteTimeSpan);

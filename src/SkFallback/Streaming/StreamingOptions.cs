@@ -33,6 +33,22 @@ public sealed class StreamingOptions
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// Gets or sets the shortest stall limit adaptation may set: once a provider has enough measured gaps between
+    /// updates, a stream of it is stalled after max(<see cref="StallFloor"/>, <see cref="StallFactor"/> × its p99 gap),
+    /// never later than <see cref="StallTimeout"/>.
+    /// </summary>
+    /// <value>
+    /// Defaults to 2 s. Allowed range 1 ms–1 hour. Hosted models stream a token every 10–50 ms and their p95 gap is in
+    /// the hundreds of milliseconds, so 2 s is several times any healthy gap; models that pause while reasoning
+    /// mid-answer need a per-provider <see cref="ProviderOptions.StallFloor"/> above their pauses.
+    /// </value>
+    public TimeSpan StallFloor { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets how many times a provider's observed p99 gap between updates is a stall (see <see cref="StallFloor"/>).</summary>
+    /// <value>Defaults to 4. Allowed range 0–1000; 0 turns adaptation off (only <see cref="StallTimeout"/> applies).</value>
+    public double StallFactor { get; set; } = 4;
+
+    /// <summary>
     /// Gets or sets a value indicating whether a stream that fails after commit is continued on the next provider
     /// (assistant prefill, prefix completion or an instructed continuation; the seam is trimmed so nothing repeats).
     /// </summary>

@@ -139,7 +139,7 @@ public class ContinuationPathTests
             trailer usage: input=13 output=15 total=28 skfallback.estimated_input_tokens=13 skfallback.estimated_output_tokens=15
             total usage: input=73 output=24 total=28 skfallback.estimated_input_tokens=13 skfallback.estimated_output_tokens=15
             attempts:
-              a gpt-4o-mini-2024-07-18 | Stalled | status=- | retry=0 | called | elapsed=520ms | no update for 400 ms (stall timeout 400 ms)
+              a gpt-4o-mini-2024-07-18 | Stalled | status=- | retry=0 | called | elapsed=520ms | no update for 400 ms (stall limit 400 ms)
               b claude-haiku-4-5-20251001 | None | status=- | retry=0 | called | elapsed=35ms | -
             ledger:
               record b claude-haiku-4-5-20251001 | None | tenant=- | prompt=60 | output=9 | cost=0.000105 | estimated=- | reported=True | at=+555ms | settles=-
