@@ -110,14 +110,15 @@ internal sealed class GatewayServer : IAsyncDisposable
 
         var built = new List<(string, FallbackOptions, FallbackChatClient)>();
         ChainCatalog? catalog = null;
-        IDisposable? redis = null;
+        StackExchange.Redis.IConnectionMultiplexer? redis = null;
+        var disposables = new List<IDisposable>();
         try
         {
             var loggers = app.Services.GetRequiredService<ILoggerFactory>();
             (var quotas, redis) = QuotaStores.Create(options.Redis, loggers.CreateLogger("SkFallback.Proxy.Quotas"));
             var ledger = new GatewayLedger(quotas, time);
             HoldForKeyBudgets(options, chains);
-            BuildChains(chains, loggers, time, ledger, built, errors);
+            BuildChains(chains, loggers, time, ledger, redis, options.Redis.KeyPrefix, built, disposables, errors);
             if (errors.Count > 0)
             {
                 throw new GatewayConfigurationException(errors);
@@ -133,7 +134,12 @@ internal sealed class GatewayServer : IAsyncDisposable
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var port = new Uri(address).Port;
-            return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger, redis);
+            if (redis is not null)
+            {
+                disposables.Add(redis);
+            }
+
+            return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger, new Disposables(disposables));
         }
         catch
         {
@@ -147,6 +153,7 @@ internal sealed class GatewayServer : IAsyncDisposable
             }
 
             await app.DisposeAsync().ConfigureAwait(false);
+            disposables.ForEach(d => d.Dispose());
             redis?.Dispose();
             if (ownsSimulator)
             {
@@ -285,18 +292,43 @@ internal sealed class GatewayServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Builds each chain's client; with Redis configured each chain shares its breaker states and cooldowns with the
+    /// other replicas through SkFallback.Redis (one store per chain, <c>{KeyPrefix}chain:{name}</c>), on the quotas' connection.
+    /// </summary>
     private static void BuildChains(List<(string Name, string Section, FallbackOptions Options)> chains, ILoggerFactory loggers, TimeProvider time, GatewayLedger ledger,
-        List<(string, FallbackOptions, FallbackChatClient)> built, List<string> errors)
+        StackExchange.Redis.IConnectionMultiplexer? redis, string keyPrefix, List<(string, FallbackOptions, FallbackChatClient)> built, List<IDisposable> disposables, List<string> errors)
     {
         foreach (var (name, section, chain) in chains)
         {
             try
             {
-                built.Add((name, chain, new FallbackChatClient(chain, [new AnthropicProviderClientFactory()], loggers, time, ledger: ledger)));
+                SkFallback.Redis.RedisProviderStateStore? shared = null;
+                if (redis is not null)
+                {
+                    shared = new SkFallback.Redis.RedisProviderStateStore(
+                        new SkFallback.Redis.RedisProviderStateOptions { ConnectionMultiplexer = redis, KeyPrefix = $"{keyPrefix.TrimEnd(':')}:chain:{name}" },
+                        loggers.CreateLogger<SkFallback.Redis.RedisProviderStateStore>(), time);
+                    disposables.Add(shared);
+                }
+
+                built.Add((name, chain, new FallbackChatClient(chain, [new AnthropicProviderClientFactory()], loggers, time, shared, ledger: ledger)));
             }
             catch (OptionsValidationException exception)
             {
                 errors.AddRange(exception.Failures.Select(f => f.Replace(FallbackOptions.SectionName + ":", section + ":", StringComparison.Ordinal)));
+            }
+        }
+    }
+
+    private sealed class Disposables(List<IDisposable> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            // Chains' stores before the connection they share (it was added last).
+            foreach (var item in items)
+            {
+                item.Dispose();
             }
         }
     }

@@ -120,7 +120,7 @@ public sealed class SharedQuotaTests : IAsyncLifetime
         Assert.InRange(servedAway, 3, 5);
         Assert.Equal((429, "insufficient_quota"), (outage[^1].Status, outage[^1].Code));
         var spentAway = gateway.Ledger.ByTenant["acme"].CostUsd - (QuotaAccount.ToUsd(before.Spent));
-        Assert.Single(log.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("Redis is unreachable", StringComparison.Ordinal));
+        Assert.Single(log.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("gateway quotas are held locally", StringComparison.Ordinal));
         Assert.DoesNotContain(log.Lines, l => l.Message.Contains(server.Endpoint, StringComparison.Ordinal));
 
         // Back (an empty Redis, as after a restart without persistence): the local spend is added to the shared account.
@@ -131,7 +131,7 @@ public sealed class SharedQuotaTests : IAsyncLifetime
         var after = await store.Redis.ReadSharedAsync(account);
         var lastCall = gateway.Ledger.Recent[^1].CostUsd;
         Assert.InRange(QuotaAccount.ToUsd(after.Spent), spentAway + lastCall - 0.000001m, spentAway + lastCall + 0.000001m);
-        Assert.Contains(log.Lines, l => l.Level == LogLevel.Information && l.Message.Contains("Redis is back", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Level == LogLevel.Information && l.Message.Contains("local spend added to the shared quotas", StringComparison.Ordinal));
     }
 
     private static decimal Spent(GatewayServer gateway) => gateway.Ledger.ByTenant.TryGetValue("acme", out var totals) ? totals.CostUsd : 0m;

@@ -14,7 +14,7 @@ internal static class QuotaStores
     /// <param name="options">The Redis options.</param>
     /// <param name="logger">Where the outage lines go.</param>
     /// <returns>The store, and the Redis connection to dispose with the gateway (none in process).</returns>
-    public static (IQuotaStore Store, IDisposable? Connection) Create(GatewayRedisOptions options, ILogger logger)
+    public static (IQuotaStore Store, IConnectionMultiplexer? Connection) Create(GatewayRedisOptions options, ILogger logger)
     {
         if (string.IsNullOrWhiteSpace(options.Configuration))
         {
