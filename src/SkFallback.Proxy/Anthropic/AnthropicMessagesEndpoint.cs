@@ -75,41 +75,7 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            var calledTools = false;
-            writer.WriteStartObject();
-            writer.WriteString("id", NewId());
-            writer.WriteString("type", "message");
-            writer.WriteString("role", "assistant");
-            writer.WriteString("model", metadata.Model ?? response.ModelId ?? call.Request.Model);
-            writer.WriteStartArray("content");
-            var text = new System.Text.StringBuilder();
-            foreach (var message in response.Messages)
-            {
-                foreach (var content in message.Contents)
-                {
-                    if (content is TextContent t)
-                    {
-                        text.Append(t.Text);
-                    }
-                    else if (content is FunctionCallContent f)
-                    {
-                        FlushText(writer, text);
-                        calledTools = true;
-                        WriteToolUse(writer, f, withInput: true);
-                    }
-                }
-            }
-
-            FlushText(writer, text);
-            writer.WriteEndArray();
-            writer.WriteString("stop_reason", AnthropicWire.StopReason(response.FinishReason, calledTools, null));
-            writer.WriteNull("stop_sequence");
-            writer.WriteStartObject("usage");
-            writer.WriteNumber("input_tokens", response.Usage?.InputTokenCount ?? 0);
-            writer.WriteNumber("output_tokens", response.Usage?.OutputTokenCount ?? 0);
-            writer.WriteEndObject();
-            metadata.WriteJson(writer, gateway.Elapsed(call));
-            writer.WriteEndObject();
+            WriteMessage(writer, response, metadata, call);
         }
 
         var http = context.Response;
@@ -151,6 +117,45 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             writer.WriteEndObject();
         }
 
+        writer.WriteEndObject();
+    }
+
+    private void WriteMessage(Utf8JsonWriter writer, ChatResponse response, AnswerMetadata metadata, PreparedCall call)
+    {
+        var calledTools = false;
+        writer.WriteStartObject();
+        writer.WriteString("id", NewId());
+        writer.WriteString("type", "message");
+        writer.WriteString("role", "assistant");
+        writer.WriteString("model", metadata.Model ?? response.ModelId ?? call.Request.Model);
+        writer.WriteStartArray("content");
+        var text = new System.Text.StringBuilder();
+        foreach (var message in response.Messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                if (content is TextContent t)
+                {
+                    text.Append(t.Text);
+                }
+                else if (content is FunctionCallContent f)
+                {
+                    FlushText(writer, text);
+                    calledTools = true;
+                    WriteToolUse(writer, f, withInput: true);
+                }
+            }
+        }
+
+        FlushText(writer, text);
+        writer.WriteEndArray();
+        writer.WriteString("stop_reason", AnthropicWire.StopReason(response.FinishReason, calledTools, null));
+        writer.WriteNull("stop_sequence");
+        writer.WriteStartObject("usage");
+        writer.WriteNumber("input_tokens", response.Usage?.InputTokenCount ?? 0);
+        writer.WriteNumber("output_tokens", response.Usage?.OutputTokenCount ?? 0);
+        writer.WriteEndObject();
+        metadata.WriteJson(writer, gateway.Elapsed(call));
         writer.WriteEndObject();
     }
 

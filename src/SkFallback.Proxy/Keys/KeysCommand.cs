@@ -45,8 +45,22 @@ internal static class KeysCommand
 
         var key = GatewayKeyHash.NewKey();
         id ??= $"{tenant}-{DateTimeOffset.UtcNow:yyyyMMddHHmmss}";
+        var entry = Entry(id, GatewayKeyHash.Hash(key), tenant, models, rpmValue, tpmValue, dailyValue, monthlyValue);
+        output.WriteLine($"New gateway key for tenant '{tenant}' (shown once; the gateway keeps only its hash):");
+        output.WriteLine();
+        output.WriteLine("  " + key);
+        output.WriteLine();
+        output.WriteLine("Add this entry to SkFallback:Proxy:Keys in appsettings.json:");
+        output.WriteLine();
+        output.WriteLine("  " + entry);
+        return 0;
+    }
+
+    /// <summary>The configuration entry of a new key: its id, hash, tenant and limits, as one JSON object.</summary>
+    private static string Entry(string id, string hash, string tenant, string? models, long? rpmValue, long? tpmValue, decimal? dailyValue, decimal? monthlyValue)
+    {
         var entry = new System.Text.StringBuilder();
-        entry.Append(CultureInfo.InvariantCulture, $"{{ \"Id\": \"{id}\", \"Hash\": \"{GatewayKeyHash.Hash(key)}\", \"Tenant\": \"{tenant}\"");
+        entry.Append(CultureInfo.InvariantCulture, $"{{ \"Id\": \"{id}\", \"Hash\": \"{hash}\", \"Tenant\": \"{tenant}\"");
         if (!string.IsNullOrWhiteSpace(models))
         {
             entry.Append(", \"Models\": [ ").AppendJoin(", ", models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => $"\"{m}\"")).Append(" ]");
@@ -73,14 +87,7 @@ internal static class KeysCommand
         }
 
         entry.Append(" }");
-        output.WriteLine($"New gateway key for tenant '{tenant}' (shown once; the gateway keeps only its hash):");
-        output.WriteLine();
-        output.WriteLine("  " + key);
-        output.WriteLine();
-        output.WriteLine("Add this entry to SkFallback:Proxy:Keys in appsettings.json:");
-        output.WriteLine();
-        output.WriteLine("  " + entry);
-        return 0;
+        return entry.ToString();
     }
 
     private static bool Number(string? text, string name, TextWriter error, out long? value)
