@@ -80,6 +80,20 @@ public sealed class FallbackOptions
     /// <summary>Gets the spending limits (section <c>SkFallback:Budget</c>).</summary>
     public Cost.BudgetOptions Budget { get; } = new();
 
+    /// <summary>
+    /// Gets or sets the most bytes one attempt's response may send through the HTTP client the chain owns; past it the
+    /// attempt fails with <see cref="FailureKind.MalformedResponse"/> (and falls back) and the connection is closed.
+    /// </summary>
+    /// <value>
+    /// Defaults to 64 MiB. Allowed range 64 KiB–4 GiB. A 128k-token answer streamed as OpenAI events is about 30 MB; a
+    /// provider given its own <see cref="ProviderOptions.HttpClient"/> is not capped.
+    /// </value>
+    public long MaxResponseBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Gets or sets the most bytes one server-sent-events line may hold (one event's data); past it the attempt fails as <see cref="MaxResponseBytes"/> does.</summary>
+    /// <value>Defaults to 4 MiB. Allowed range 4 KiB–<see cref="MaxResponseBytes"/>. A real event is a few hundred bytes.</value>
+    public long MaxResponseLineBytes { get; set; } = 4L * 1024 * 1024;
+
     /// <summary>Gets or sets a value indicating whether model aliases such as <c>gpt-4o-latest</c> are accepted (with a warning) instead of rejected.</summary>
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool AllowModelAliases { get; set; }

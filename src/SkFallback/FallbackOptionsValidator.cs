@@ -76,6 +76,8 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         }
 
         Range(errors, $"{p}:RetryBudget", options.RetryBudget, 0, 100);
+        Bytes(errors, $"{p}:MaxResponseBytes", options.MaxResponseBytes, 64 * 1024, 4L * 1024 * 1024 * 1024);
+        Bytes(errors, $"{p}:MaxResponseLineBytes", options.MaxResponseLineBytes, 4 * 1024, Math.Max(4 * 1024, options.MaxResponseBytes));
         Range(errors, $"{p}:MaxRetriesPerProvider", options.MaxRetriesPerProvider, 0, 10);
         Duration(errors, $"{p}:RetryBaseDelay", options.RetryBaseDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1), allowInfinite: false);
         Duration(errors, $"{p}:RetryMaxDelay", options.RetryMaxDelay, TimeSpan.Zero, TimeSpan.FromMinutes(5), allowInfinite: false);
@@ -378,6 +380,14 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         if (double.IsNaN(value) || value < 0 || value > 1000)
         {
             errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} must be between 0 and 1000 (was {value})."));
+        }
+    }
+
+    private static void Bytes(List<string> errors, string key, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} must be between {min} and {max} bytes (was {value})."));
         }
     }
 }

@@ -21,6 +21,7 @@ internal enum BehaviorKind
     BadRequest,
     Unauthorized,
     UnauthorizedEcho,
+    Endless,
     ToolCallDropAfter,
     ContentFilterAfter,
 }

@@ -184,6 +184,7 @@ internal static class ScriptDocument
             "bad_request" => SimulatedBehavior.BadRequest(),
             "unauthorized" => SimulatedBehavior.Unauthorized(),
             "unauthorized_echo" => SimulatedBehavior.UnauthorizedEcho(),
+            "endless" => SimulatedBehavior.Endless(),
             _ => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"Unknown behaviour kind '{kind}'.")),
         };
     }

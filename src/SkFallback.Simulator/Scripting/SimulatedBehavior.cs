@@ -200,4 +200,8 @@ public sealed record SimulatedBehavior
     /// </summary>
     /// <returns>The behaviour.</returns>
     public static SimulatedBehavior UnauthorizedEcho() => new(BehaviorKind.UnauthorizedEcho, "unauthorized_echo");
+
+    /// <summary>A 200 whose JSON body (or, streaming, whose one event-stream line) never ends (stopped after 2 GiB).</summary>
+    /// <returns>The behaviour.</returns>
+    public static SimulatedBehavior Endless() => new(BehaviorKind.Endless, "endless");
 }

@@ -179,6 +179,9 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 entry.Dropped = true;
                 context.Abort();
                 return;
+            case BehaviorKind.Endless:
+                await EndlessBody.WriteAsync(context, request.Stream, cancellationToken).ConfigureAwait(false);
+                return;
             default:
                 var plan = BuildPlan(wire, request, behavior, entry.Sequence, script?.EchoesPrefix ?? false);
                 if (request.Stream)

@@ -37,7 +37,7 @@ internal static class ProviderBuilder
                 ?? throw new InvalidOperationException(
                     $"{FallbackOptions.SectionName}:Providers:{index}:Kind '{p.Kind}' of provider '{p.Name}' needs the SkFallback.{p.Kind} package " +
                     "(reference it, or pass its IProviderClientFactory to the chain).");
-            var http = p.HttpClient ?? (owned = OwnHttpClient(time));
+            var http = p.HttpClient ?? (owned = OwnHttpClient(time, options));
             client = factory.Create(p, http);
         }
 
@@ -54,7 +54,7 @@ internal static class ProviderBuilder
     }
 
     /// <summary>The HTTP client the chain owns for a provider: observed (status, headers), never timing out or draining on its own.</summary>
-    private static HttpClient OwnHttpClient(TimeProvider time) =>
+    private static HttpClient OwnHttpClient(TimeProvider time, FallbackOptions options) =>
         new(new ProviderHttpHandler(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -62,7 +62,7 @@ internal static class ProviderBuilder
 
             // An abandoned stream is not drained: the connection closes, so the provider stops generating.
             MaxResponseDrainSize = 0,
-        }, time))
+        }, time, options.MaxResponseBytes, options.MaxResponseLineBytes))
         {
             // The chain times attempts out; the HttpClient must not cut streams on its own.
             Timeout = Timeout.InfiniteTimeSpan,
