@@ -7,8 +7,11 @@ namespace SkFallback.Tests.Wire;
 /// <summary>
 /// The chain's caps on what a provider may send, over HTTP: a large real answer passes at the defaults; an endless
 /// body or event-stream line is cut at the cap (MalformedResponse, the connection closed, the next provider answers)
-/// with the memory it costs bounded by the cap.
+/// with the memory it costs bounded by the cap. Run alone: the allocations measured are the process's, and megabytes
+/// over loopback would slow the timing tests beside them.
 /// </summary>
+[CollectionDefinition(nameof(ResponseCapOverHttpTests), DisableParallelization = true)]
+[Collection(nameof(ResponseCapOverHttpTests))]
 public sealed class ResponseCapOverHttpTests : IClassFixture<SimulatorFixture>
 {
     private const string Question = "Write a long report";
