@@ -26,7 +26,7 @@ internal sealed class CappedContent : HttpContent
     }
 
     protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-        new CappedStream(await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), _maxBytes, _maxLineBytes);
+        new CappedStream(await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), _inner, _maxBytes, _maxLineBytes);
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
@@ -57,7 +57,7 @@ internal sealed class CappedContent : HttpContent
         base.Dispose(disposing);
     }
 
-    private sealed class CappedStream(Stream inner, long maxBytes, long maxLineBytes) : Stream
+    private sealed class CappedStream(Stream inner, HttpContent content, long maxBytes, long maxLineBytes) : Stream
     {
         private long _total;
         private long _line;
@@ -112,17 +112,24 @@ internal sealed class CappedContent : HttpContent
             _line = lastBreak < 0 ? _line + read.Length : read.Length - lastBreak - 1;
             if (_total > maxBytes)
             {
-                inner.Dispose();
+                Cut();
                 throw new InvalidDataException($"The response exceeded the chain's cap of {maxBytes} bytes (MaxResponseBytes); the connection was closed.");
             }
 
             if (_line > maxLineBytes)
             {
-                inner.Dispose();
+                Cut();
                 throw new InvalidDataException($"An event-stream line exceeded the chain's cap of {maxLineBytes} bytes (MaxResponseLineBytes); the connection was closed.");
             }
 
             return read.Length;
+        }
+
+        /// <summary>Closes the provider's stream and its content, so the connection is not reused or drained.</summary>
+        private void Cut()
+        {
+            inner.Dispose();
+            content.Dispose();
         }
     }
 }
