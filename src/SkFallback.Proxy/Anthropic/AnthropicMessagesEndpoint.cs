@@ -20,34 +20,8 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
     /// <summary>Handles one request.</summary>
     /// <param name="context">The request.</param>
     /// <returns>A task that completes when the response is written.</returns>
-    public async Task HandleAsync(HttpContext context)
-    {
-        PreparedCall call;
-        try
-        {
-            call = await gateway.PrepareAsync(context, ClientWire.Anthropic, AnthropicRequestReader.Read).ConfigureAwait(false);
-        }
-        catch (GatewayException exception)
-        {
-            await WireErrors.WriteAsync(context, ClientWire.Anthropic, exception.Error).ConfigureAwait(false);
-            return;
-        }
-
-        if (call.Key.HasBudget)
-        {
-            // The chain's attempts hold and charge the key's budgets through the ledger (see GatewayLedger).
-            Quotas.QuotaContext.Current = call.Key;
-        }
-
-        if (call.Request.Stream)
-        {
-            await StreamAsync(context, call).ConfigureAwait(false);
-        }
-        else
-        {
-            await CompleteAsync(context, call).ConfigureAwait(false);
-        }
-    }
+    public Task HandleAsync(HttpContext context) =>
+        gateway.HandleAsync(context, ClientWire.Anthropic, AnthropicRequestReader.Read, CompleteAsync, StreamAsync);
 
     private static string NewId() => "msg_skf" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 

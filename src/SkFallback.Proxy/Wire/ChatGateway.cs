@@ -45,6 +45,38 @@ internal sealed class ChatGateway
     /// <summary>Gets the clock.</summary>
     public TimeProvider Time => _time;
 
+    /// <summary>
+    /// Handles one request on <paramref name="wire"/>: prepares it (a failure is the wire's error), points the ledger at
+    /// the key's budgets, then answers whole or streamed.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="wire">The wire the client speaks.</param>
+    /// <param name="read">Reads the wire's request body.</param>
+    /// <param name="complete">Writes a whole answer.</param>
+    /// <param name="stream">Writes a streamed answer.</param>
+    /// <returns>A task that completes when the response is written.</returns>
+    public async Task HandleAsync(HttpContext context, ClientWire wire, Func<JsonElement, GatewayChatRequest> read, Func<HttpContext, PreparedCall, Task> complete, Func<HttpContext, PreparedCall, Task> stream)
+    {
+        PreparedCall call;
+        try
+        {
+            call = await PrepareAsync(context, wire, read).ConfigureAwait(false);
+        }
+        catch (GatewayException exception)
+        {
+            await WireErrors.WriteAsync(context, wire, exception.Error).ConfigureAwait(false);
+            return;
+        }
+
+        if (call.Key.HasBudget)
+        {
+            // The chain's attempts hold and charge the key's budgets through the ledger (see GatewayLedger).
+            Quotas.QuotaContext.Current = call.Key;
+        }
+
+        await (call.Request.Stream ? stream(context, call) : complete(context, call)).ConfigureAwait(false);
+    }
+
     /// <summary>Runs every step before the chain.</summary>
     /// <param name="context">The request.</param>
     /// <param name="wire">The wire it speaks.</param>
