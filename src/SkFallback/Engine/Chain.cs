@@ -1,5 +1,4 @@
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
 using SkFallback.CircuitBreaking;
 using SkFallback.Cost;
 using SkFallback.Diagnostics;
@@ -22,8 +21,6 @@ internal sealed class Chain : IDisposable
     public required ChainProvider[] Providers { get; init; }
 
     public required TimeProvider Time { get; init; }
-
-    public required ILogger Logger { get; init; }
 
     public required ChainTelemetry Telemetry { get; init; }
 

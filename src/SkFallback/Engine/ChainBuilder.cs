@@ -93,7 +93,6 @@ internal static class ChainBuilder
         {
             Providers = providers,
             Time = time,
-            Logger = logger,
             Telemetry = telemetry,
             Judge = judge,
             Redactor = redactor,
