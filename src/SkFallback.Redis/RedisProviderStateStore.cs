@@ -37,6 +37,7 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
     private int _subscribingChannel;
     private int _resyncRunning;
     private int _resyncAgain;
+    private int _catchUpFailures;
     private int _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="RedisProviderStateStore"/> class and starts connecting in the background.</summary>
@@ -263,31 +264,66 @@ public sealed class RedisProviderStateStore : IProviderStateStore, IAsyncDisposa
     /// <summary>After a (re)connection: make sure the channel is subscribed, then resynchronise, then replay what failed meanwhile.</summary>
     private async Task CatchUpAsync(IConnectionMultiplexer connection)
     {
-        // Coalesce: restorations of both connections (interactive and subscription) arrive together.
+        // Coalesce: restorations of both connections (interactive and subscription) arrive together. A request
+        // that arrives while another catch-up runs is taken by that one's loop or, once it has released the
+        // flag (a full fence, so the request cannot be missed), by the outer loop here.
         Interlocked.Exchange(ref _resyncAgain, 1);
-        if (Interlocked.CompareExchange(ref _resyncRunning, 1, 0) != 0)
+        while (Volatile.Read(ref _resyncAgain) == 1 && Interlocked.CompareExchange(ref _resyncRunning, 1, 0) == 0)
         {
-            return;
-        }
-
-        try
-        {
-            while (Interlocked.Exchange(ref _resyncAgain, 0) == 1 && Volatile.Read(ref _disposed) == 0)
+            bool caughtUp;
+            try
             {
-                if (!await EnsureChannelAsync(connection).ConfigureAwait(false)
-                    || !await ResyncAsync(connection, only: null).ConfigureAwait(false))
-                {
-                    return;
-                }
+                caughtUp = await CatchUpWhileAskedAsync(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _resyncRunning, 0);
+            }
 
-                _outage.Leave();
-                ReplayPending(connection);
-                _ready.TrySetResult();
+            if (!caughtUp)
+            {
+                RetryCatchUpLater(connection);
+                return;
             }
         }
-        finally
+    }
+
+    private async Task<bool> CatchUpWhileAskedAsync(IConnectionMultiplexer connection)
+    {
+        while (Interlocked.Exchange(ref _resyncAgain, 0) == 1 && Volatile.Read(ref _disposed) == 0)
         {
-            Volatile.Write(ref _resyncRunning, 0);
+            if (!await EnsureChannelAsync(connection).ConfigureAwait(false)
+                || !await ResyncAsync(connection, only: null).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            _catchUpFailures = 0;
+            _outage.Leave();
+            ReplayPending(connection);
+            _ready.TrySetResult();
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A subscription or resynchronisation that timed out on a live connection raises no reconnection event,
+    /// so nothing else would try again: retry after a delay that doubles from 250 ms up to 8 s.
+    /// </summary>
+    private void RetryCatchUpLater(IConnectionMultiplexer connection)
+    {
+        var failures = Math.Min(Interlocked.Increment(ref _catchUpFailures), 6);
+        var delay = TimeSpan.FromMilliseconds(250 * (1 << (failures - 1)));
+        _ = RetryAfterAsync(connection, delay);
+    }
+
+    private async Task RetryAfterAsync(IConnectionMultiplexer connection, TimeSpan delay)
+    {
+        await Task.Delay(delay, _time).ConfigureAwait(false);
+        if (Volatile.Read(ref _disposed) == 0 && connection.IsConnected)
+        {
+            await CatchUpAsync(connection).ConfigureAwait(false);
         }
     }
 
