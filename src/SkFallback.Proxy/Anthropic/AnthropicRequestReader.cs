@@ -175,28 +175,7 @@ internal static class AnthropicRequestReader
                 throw WrongType(blockPath, "an object", block);
             }
 
-            var type = RequiredString(block, "type", $"{blockPath}.type");
-            switch (type)
-            {
-                case "text":
-                    message.Contents.Add(new TextContent(RequiredString(block, "text", $"{blockPath}.text")));
-                    break;
-                case "image" when role == ChatRole.User:
-                    message.Contents.Add(Image(block, blockPath));
-                    break;
-                case "tool_use" when role == ChatRole.Assistant:
-                    var input = Object(block, "input", $"{blockPath}.input");
-                    message.Contents.Add(new FunctionCallContent(
-                        RequiredString(block, "id", $"{blockPath}.id"),
-                        RequiredString(block, "name", $"{blockPath}.name"),
-                        input is { } arguments ? ToolArguments.FromObject(arguments) : []));
-                    break;
-                case "tool_result" when role == ChatRole.User:
-                    results.Contents.Add(new FunctionResultContent(RequiredString(block, "tool_use_id", $"{blockPath}.tool_use_id"), ResultText(block, blockPath)));
-                    break;
-                default:
-                    throw Unsupported($"{blockPath}.type", $"{blockPath}.type: '{type}' blocks are not supported in {role.Value} messages by the gateway.");
-            }
+            ReadBlock(block, blockPath, role, message, results);
         }
 
         if (results.Contents.Count > 0)
@@ -207,6 +186,33 @@ internal static class AnthropicRequestReader
         if (message.Contents.Count > 0 || results.Contents.Count == 0)
         {
             messages.Add(message);
+        }
+    }
+
+    /// <summary>Adds one content block to the message, or (a tool result) to the tool message that goes before it.</summary>
+    private static void ReadBlock(JsonElement block, string blockPath, ChatRole role, ChatMessage message, ChatMessage results)
+    {
+        var type = RequiredString(block, "type", $"{blockPath}.type");
+        switch (type)
+        {
+            case "text":
+                message.Contents.Add(new TextContent(RequiredString(block, "text", $"{blockPath}.text")));
+                break;
+            case "image" when role == ChatRole.User:
+                message.Contents.Add(Image(block, blockPath));
+                break;
+            case "tool_use" when role == ChatRole.Assistant:
+                var input = Object(block, "input", $"{blockPath}.input");
+                message.Contents.Add(new FunctionCallContent(
+                    RequiredString(block, "id", $"{blockPath}.id"),
+                    RequiredString(block, "name", $"{blockPath}.name"),
+                    input is { } arguments ? ToolArguments.FromObject(arguments) : []));
+                break;
+            case "tool_result" when role == ChatRole.User:
+                results.Contents.Add(new FunctionResultContent(RequiredString(block, "tool_use_id", $"{blockPath}.tool_use_id"), ResultText(block, blockPath)));
+                break;
+            default:
+                throw Unsupported($"{blockPath}.type", $"{blockPath}.type: '{type}' blocks are not supported in {role.Value} messages by the gateway.");
         }
     }
 

@@ -64,24 +64,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
 
     private static void WriteCompletion(Utf8JsonWriter writer, ChatResponse response, AnswerMetadata metadata, TimeSpan elapsed, string requestedModel)
     {
-        var text = new System.Text.StringBuilder();
-        var calls = new List<FunctionCallContent>();
-        foreach (var message in response.Messages)
-        {
-            foreach (var content in message.Contents)
-            {
-                switch (content)
-                {
-                    case TextContent t:
-                        text.Append(t.Text);
-                        break;
-                    case FunctionCallContent f:
-                        calls.Add(f);
-                        break;
-                }
-            }
-        }
-
+        var (text, calls) = Split(response);
         writer.WriteStartObject();
         writer.WriteString("id", NewId());
         writer.WriteString("object", "chat.completion");
@@ -102,17 +85,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         }
 
         writer.WriteNull("refusal");
-        if (calls.Count > 0)
-        {
-            writer.WriteStartArray("tool_calls");
-            foreach (var toolCall in calls)
-            {
-                OpenAIWire.WriteToolCall(writer, toolCall, index: null);
-            }
-
-            writer.WriteEndArray();
-        }
-
+        WriteToolCalls(writer, calls);
         writer.WriteEndObject();
         writer.WriteNull("logprobs");
         writer.WriteString("finish_reason", OpenAIWire.FinishReason(response.FinishReason, calls.Count > 0));
@@ -124,24 +97,54 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         writer.WriteEndObject();
     }
 
+    /// <summary>The answer's text, and its tool calls in order.</summary>
+    private static (System.Text.StringBuilder Text, List<FunctionCallContent> Calls) Split(ChatResponse response)
+    {
+        var text = new System.Text.StringBuilder();
+        var calls = new List<FunctionCallContent>();
+        foreach (var message in response.Messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                switch (content)
+                {
+                    case TextContent t:
+                        text.Append(t.Text);
+                        break;
+                    case FunctionCallContent f:
+                        calls.Add(f);
+                        break;
+                }
+            }
+        }
+
+        return (text, calls);
+    }
+
+    private static void WriteToolCalls(Utf8JsonWriter writer, List<FunctionCallContent> calls)
+    {
+        if (calls.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartArray("tool_calls");
+        foreach (var toolCall in calls)
+        {
+            OpenAIWire.WriteToolCall(writer, toolCall, index: null);
+        }
+
+        writer.WriteEndArray();
+    }
+
     private async Task StreamAsync(HttpContext context, PreparedCall call)
     {
         var aborted = context.RequestAborted;
         var updates = call.Model.Client.GetStreamingResponseAsync(call.Request.Messages, call.Request.Options, aborted).GetAsyncEnumerator(aborted);
         try
         {
-            bool any;
-            try
+            if (await FirstUpdateAsync(context, updates).ConfigureAwait(false) is not { } any)
             {
-                any = await updates.MoveNextAsync().ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                await WireErrors.WriteAsync(context, ClientWire.OpenAI, ChainFailure.ToError(exception, gateway.Secrets)).ConfigureAwait(false);
                 return;
             }
 
@@ -183,6 +186,24 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         finally
         {
             await updates.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for the chain's first update; <see langword="null"/> when the client left or the chain failed (its error already written).</summary>
+    private async Task<bool?> FirstUpdateAsync(HttpContext context, IAsyncEnumerator<ChatResponseUpdate> updates)
+    {
+        try
+        {
+            return await updates.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception exception)
+        {
+            await WireErrors.WriteAsync(context, ClientWire.OpenAI, ChainFailure.ToError(exception, gateway.Secrets)).ConfigureAwait(false);
+            return null;
         }
     }
 

@@ -32,6 +32,21 @@ internal static class RequestBody
             throw new GatewayException(TooLarge(maxBytes));
         }
 
+        var buffer = await ReadBytesAsync(context, maxBytes).ConfigureAwait(false);
+        var document = Parse(buffer);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw new GatewayException(GatewayError.Invalid(null, "The request body must be a JSON object.", "invalid_json"));
+        }
+
+        return document;
+    }
+
+    /// <summary>Reads the whole body into memory, answering 413 as soon as it passes the limit.</summary>
+    private static async Task<ArrayBufferWriter<byte>> ReadBytesAsync(HttpContext context, long maxBytes)
+    {
+        var request = context.Request;
         var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, maxBytes) + 1);
         try
         {
@@ -57,15 +72,20 @@ internal static class RequestBody
             throw new GatewayException(TooLarge(maxBytes));
         }
 
+        return buffer;
+    }
+
+    /// <summary>Parses the body, answering 400 with the line and byte where it stopped being JSON.</summary>
+    private static JsonDocument Parse(ArrayBufferWriter<byte> buffer)
+    {
         if (buffer.WrittenCount == 0)
         {
             throw new GatewayException(GatewayError.Invalid(null, "The request body is empty; expected a JSON object.", "invalid_json"));
         }
 
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.WrittenMemory, DocumentOptions);
+            return JsonDocument.Parse(buffer.WrittenMemory, DocumentOptions);
         }
         catch (JsonException exception)
         {
@@ -76,14 +96,6 @@ internal static class RequestBody
                 string.Create(CultureInfo.InvariantCulture, $"The request body is not valid JSON: {FirstSentence(exception.Message)} (line {line}, byte {position})."),
                 "invalid_json"));
         }
-
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            document.Dispose();
-            throw new GatewayException(GatewayError.Invalid(null, "The request body must be a JSON object.", "invalid_json"));
-        }
-
-        return document;
     }
 
     /// <summary>How much of an oversized body is read and dropped so the client gets its 413; beyond that the connection is closed.</summary>

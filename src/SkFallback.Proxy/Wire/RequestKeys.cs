@@ -84,6 +84,13 @@ internal static class RequestKeys
         Set(options, FallbackMetadataKeys.Region, Header(headers, RegionHeader));
         Set(options, FallbackMetadataKeys.Task, Header(headers, TaskHeader));
         Set(options, FallbackMetadataKeys.RoutingPolicy, Header(headers, RoutingPolicyHeader));
+        SetModes(headers, options);
+        SetLimits(headers, options);
+    }
+
+    /// <summary>The streaming mode and hedging headers.</summary>
+    private static void SetModes(IHeaderDictionary headers, ChatOptions options)
+    {
         if (Header(headers, StreamingModeHeader) is { } mode)
         {
             Set(options, FallbackMetadataKeys.StreamingMode, mode.ToUpperInvariant() switch
@@ -104,7 +111,11 @@ internal static class RequestKeys
                 _ => throw Bad(HedgingHeader, hedging, "'none', 'hedged' or 'parallel'"),
             });
         }
+    }
 
+    /// <summary>The per-call budget and cache-bypass headers.</summary>
+    private static void SetLimits(IHeaderDictionary headers, ChatOptions options)
+    {
         if (Header(headers, MaxCostHeader) is { } cost)
         {
             if (!decimal.TryParse(cost, NumberStyles.Number, CultureInfo.InvariantCulture, out var usd) || usd < 0)
