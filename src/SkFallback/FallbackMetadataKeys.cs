@@ -86,6 +86,13 @@ public static class FallbackMetadataKeys
     /// </summary>
     public const string EstimatedOutputTokens = "skfallback.estimated_output_tokens";
 
+    /// <summary>
+    /// A request key: labels the call's fallback event carries (<see cref="IReadOnlyDictionary{TKey, TValue}"/> or
+    /// <see cref="IEnumerable{T}"/> of <see cref="KeyValuePair{TKey, TValue}"/> of <see cref="string"/>), for example the
+    /// gateway's <see cref="Events.FallbackEventLabels"/>; read only when the call is logged.
+    /// </summary>
+    public const string EventLabels = "skfallback.event_labels";
+
     /// <summary>The prefix every SkFallback request key starts with; such keys are removed before a request reaches a provider.</summary>
     public const string Prefix = "skfallback.";
 }

@@ -80,6 +80,9 @@ public sealed class FallbackOptions
     /// <summary>Gets the spending limits (section <c>SkFallback:Budget</c>).</summary>
     public Cost.BudgetOptions Budget { get; } = new();
 
+    /// <summary>Gets the fallback-event log: sampled, redacted request and response pairs (section <c>SkFallback:Events</c>).</summary>
+    public Events.FallbackEventOptions Events { get; } = new();
+
     /// <summary>
     /// Gets or sets the most bytes one attempt's response may send through the HTTP client the chain owns; past it the
     /// attempt fails with <see cref="FailureKind.MalformedResponse"/> (and falls back) and the connection is closed.

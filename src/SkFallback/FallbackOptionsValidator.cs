@@ -94,6 +94,7 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
 
         ValidateRouting(errors, options);
         ValidateStreaming(errors, options.Streaming);
+        Events.FallbackEventOptionsValidator.Validate(errors, $"{p}:Events", options.Events);
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Providers.Count; i++)
         {
