@@ -62,7 +62,7 @@ internal sealed class AnthropicEventStream(HttpResponse response, ReplyPlan plan
         {
             ["type"] = "message_delta",
             ["delta"] = new JsonObject { ["stop_reason"] = AnthropicWire.StopReason(Plan.Finish), ["stop_sequence"] = null },
-            ["usage"] = new JsonObject { ["input_tokens"] = Plan.PromptTokens, ["output_tokens"] = output },
+            ["usage"] = new JsonObject { ["input_tokens"] = Plan.PromptTokens, ["output_tokens"] = Plan.Billed(output) },
         };
         await WriteAsync("message_delta", messageDelta, cancellationToken).ConfigureAwait(false);
         await WriteAsync("message_stop", new JsonObject { ["type"] = "message_stop" }, cancellationToken).ConfigureAwait(false);

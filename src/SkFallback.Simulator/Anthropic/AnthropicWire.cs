@@ -108,7 +108,7 @@ internal sealed class AnthropicWire(TimeProvider timeProvider) : ChatWire
         }
 
         var message = MessageEnvelope(plan, content, StopReason(plan.Finish));
-        message["usage"] = Usage(plan.PromptTokens, plan.CompletionTokens);
+        message["usage"] = Usage(plan.PromptTokens, plan.Billed(plan.CompletionTokens));
         return message;
     }
 

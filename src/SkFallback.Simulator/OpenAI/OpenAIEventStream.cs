@@ -53,7 +53,7 @@ internal sealed class OpenAIEventStream(HttpResponse response, ReplyPlan plan) :
             var completion = Plan.ToolName is null ? TokensSent : Plan.CompletionTokens;
             var chunk = Envelope();
             chunk["choices"] = new JsonArray();
-            chunk["usage"] = OpenAIWire.Usage(Plan.PromptTokens, completion);
+            chunk["usage"] = OpenAIWire.Usage(Plan.PromptTokens, Plan.Billed(completion));
             await WriteEventAsync(null, chunk.ToJsonString(WireJson.Options), cancellationToken).ConfigureAwait(false);
         }
 

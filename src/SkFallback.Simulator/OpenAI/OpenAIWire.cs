@@ -152,7 +152,7 @@ internal sealed class OpenAIWire : ChatWire
                 ["logprobs"] = null,
                 ["finish_reason"] = FinishReason(plan.Finish),
             }),
-            ["usage"] = Usage(plan.PromptTokens, plan.CompletionTokens),
+            ["usage"] = Usage(plan.PromptTokens, plan.Billed(plan.CompletionTokens)),
             ["service_tier"] = "default",
             ["system_fingerprint"] = "fp_simulator",
         };

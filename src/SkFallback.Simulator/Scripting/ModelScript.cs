@@ -19,6 +19,7 @@ public sealed class ModelScript
     private bool _echoPrefix;
     private bool _prefixOnlyOnBeta;
     private bool _rejectPrefill;
+    private double _outputBillFactor = 1.0;
 
     internal ModelScript(string modelId, TimeProvider timeProvider)
     {
@@ -184,6 +185,25 @@ public sealed class ModelScript
         return this;
     }
 
+    /// <summary>
+    /// Makes the reported usage bill <paramref name="factor"/> times the output tokens actually sent (rounded up), on
+    /// both wires, whole and streamed, even past the request's <c>max_tokens</c>: a provider that bills more than the
+    /// cap it was given (hidden reasoning tokens, a billing bug). The reply itself still honours the cap.
+    /// </summary>
+    /// <param name="factor">Billed output tokens per token sent, from 1 (honest, the default) to 100.</param>
+    /// <returns>This script.</returns>
+    public ModelScript BillOutputTokens(double factor)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(factor, 1.0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(factor, 100.0);
+        lock (_gate)
+        {
+            _outputBillFactor = factor;
+        }
+
+        return this;
+    }
+
     /// <summary>Sets how many tokens the tokens bucket holds now; it refills from there.</summary>
     /// <param name="tokens">The level, from 0 to the tokens-per-minute limit.</param>
     /// <returns>This script.</returns>
@@ -260,6 +280,17 @@ public sealed class ModelScript
             lock (_gate)
             {
                 return _echoPrefix;
+            }
+        }
+    }
+
+    internal double OutputBillFactor
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outputBillFactor;
             }
         }
     }
@@ -343,6 +374,7 @@ public sealed class ModelScript
             _echoPrefix = false;
             _prefixOnlyOnBeta = false;
             _rejectPrefill = false;
+            _outputBillFactor = 1.0;
         }
     }
 }

@@ -13,7 +13,8 @@ namespace SkFallback.Simulator.Scripting;
 /// (the two <c>remaining</c> levels are optional; the buckets start full), and <c>"echoPrefix":true</c> for
 /// Mistral-style prefix completions (<see cref="ModelScript.EchoPrefix"/>), <c>"prefixOnlyOnBeta":true</c> for
 /// DeepSeek's (<see cref="ModelScript.PrefixOnlyOnBeta"/>), <c>"rejectPrefill":true</c> for Anthropic models that
-/// reject assistant prefill (<see cref="ModelScript.RejectPrefill"/>);
+/// reject assistant prefill (<see cref="ModelScript.RejectPrefill"/>), <c>"billOutputFactor":2.5</c> for a provider
+/// that bills more output tokens than it sent (<see cref="ModelScript.BillOutputTokens"/>);
 /// a file holds <c>{"models":{"model-id":{...}}}</c>.
 /// </summary>
 internal static class ScriptDocument
@@ -48,6 +49,12 @@ internal static class ScriptDocument
         var echoPrefix = Flag(script, "echoPrefix");
         var prefixOnlyOnBeta = Flag(script, "prefixOnlyOnBeta");
         var rejectPrefill = Flag(script, "rejectPrefill");
+        var billFactor = script["billOutputFactor"] switch
+        {
+            null => 1.0,
+            JsonValue value when value.TryGetValue<double>(out var factor) && factor is >= 1.0 and <= 100.0 => factor,
+            _ => throw new FormatException("\"billOutputFactor\" must be a number from 1 to 100."),
+        };
         var rateLimits = script["rateLimits"] switch
         {
             null => ((int, int, int?, int?)?)null,
@@ -74,6 +81,7 @@ internal static class ScriptDocument
         target.EchoPrefix(echoPrefix);
         target.PrefixOnlyOnBeta(prefixOnlyOnBeta);
         target.RejectPrefill(rejectPrefill);
+        target.BillOutputTokens(billFactor);
         if (window is { } tokens)
         {
             target.WithContextWindow(tokens);

@@ -183,7 +183,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 await EndlessBody.WriteAsync(context, request.Stream, cancellationToken).ConfigureAwait(false);
                 return;
             default:
-                var plan = BuildPlan(wire, request, behavior, entry.Sequence, script?.EchoesPrefix ?? false);
+                var plan = BuildPlan(wire, request, behavior, entry.Sequence, script?.EchoesPrefix ?? false, script?.OutputBillFactor ?? 1.0);
                 if (request.Stream)
                 {
                     await StreamAsync(context, wire, plan, behavior, pacer, entry, cancellationToken).ConfigureAwait(false);
@@ -207,7 +207,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         return (long)request.PromptTokens + output;
     }
 
-    private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence, bool echoPrefix)
+    private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence, bool echoPrefix, double outputBillFactor = 1.0)
     {
         var composer = state.Composer;
         var tokens = behavior.Kind switch
@@ -248,6 +248,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
             ToolArgumentsJson = behavior.ArgumentsJson,
             PromptTokens = request.PromptTokens,
             IncludeUsage = request.IncludeUsage,
+            OutputBillFactor = outputBillFactor,
         };
     }
 

@@ -27,8 +27,14 @@ internal sealed class ReplyPlan
 
     public bool IncludeUsage { get; init; }
 
+    /// <summary>Billed output tokens per token sent (1 for an honest provider; see <see cref="ModelScript.BillOutputTokens"/>).</summary>
+    public double OutputBillFactor { get; init; } = 1.0;
+
     public string Text => string.Concat(Tokens);
 
     /// <summary>Completion tokens when the reply is sent whole.</summary>
     public int CompletionTokens => ToolName is null ? Tokens.Count : Math.Max(1, (ToolArgumentsJson?.Length ?? 0) / 4);
+
+    /// <summary>The output tokens the usage reports for <paramref name="sent"/> tokens sent.</summary>
+    public int Billed(int sent) => OutputBillFactor == 1.0 ? sent : (int)Math.Min(int.MaxValue, Math.Ceiling(sent * OutputBillFactor));
 }
