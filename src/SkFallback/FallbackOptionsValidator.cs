@@ -328,6 +328,13 @@ public sealed partial class FallbackOptionsValidator : IValidateOptions<Fallback
         {
             errors.Add($"{p}:Budget:ReserveMargin must be between 1 and 3 (was {budget.ReserveMargin}).");
         }
+
+        if (double.IsNaN(budget.MaxOutputOverbill) || budget.MaxOutputOverbill < 1 || budget.MaxOutputOverbill > 100)
+        {
+            errors.Add($"{p}:Budget:MaxOutputOverbill must be between 1 and 100 (was {budget.MaxOutputOverbill}).");
+        }
+
+        Duration(errors, $"{p}:Budget:OverbillHalfLife", budget.OverbillHalfLife, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365), allowInfinite: false);
     }
 
     private static void ProviderNames(List<string> errors, string key, IList<string> names, HashSet<string> providers)

@@ -34,6 +34,24 @@ public sealed class QuotaStoreTests
         Assert.Equal((30L, 0L), Read(owner, tight));
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task TryHold_SettledSpendAtTheLimit_RefusesEvenAZeroHold(string kind)
+    {
+        using var owner = await CreateAsync(kind);
+        var store = owner.Store;
+        var account = new QuotaAccount($"tenant:spent:{Guid.NewGuid():N}", 100, TimeSpan.FromHours(1));
+
+        // An over-billed attempt settles past its hold: the account is spent to its limit.
+        Assert.True(store.TryHold([account], 40, Now, out var hold));
+        store.Settle(hold!, 100);
+        Assert.True(store.TryHold([new QuotaAccount($"tenant:other:{Guid.NewGuid():N}", 100, TimeSpan.FromHours(1))], 0, Now, out _));
+
+        Assert.False(store.TryHold([account], 0, Now, out var refused));
+        Assert.Null(refused);
+        Assert.Equal((100L, 0L), Read(owner, account));
+    }
+
     [Fact]
     public async Task TryHold_HoldNeverSettled_ExpiresAfterTheHoldTimeout()
     {

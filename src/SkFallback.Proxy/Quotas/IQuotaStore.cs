@@ -3,7 +3,7 @@ namespace SkFallback.Proxy.Quotas;
 /// <summary>
 /// Where the gateway keeps its keys' per-minute counts and its budget accounts: in process, or in Redis shared by every
 /// replica. Budgets use reserve-then-settle: <see cref="TryHold"/> takes an attempt's upper-bound cost on every account
-/// at once or on none (spent + held + amount ≤ limit on each), <see cref="Settle"/> replaces the hold by the real cost.
+/// at once or on none (spent &lt; limit and spent + held + amount ≤ limit on each), <see cref="Settle"/> replaces the hold by the real cost.
 /// </summary>
 internal interface IQuotaStore
 {

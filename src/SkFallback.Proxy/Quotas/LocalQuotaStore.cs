@@ -63,7 +63,9 @@ internal sealed class LocalQuotaStore : IQuotaStore
             foreach (var account in accounts)
             {
                 var state = AccountOf(account.Name, account.Lifetime);
-                if (state.Spent + state.Held + amountNanos > Cap(account))
+                // Settled spend at the limit admits nothing more, not even a hold of 0.
+                var cap = Cap(account);
+                if (state.Spent >= cap || state.Spent + state.Held + amountNanos > cap)
                 {
                     hold = null;
                     return false;

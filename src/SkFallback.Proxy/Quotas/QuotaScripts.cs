@@ -11,7 +11,7 @@ internal static class QuotaScripts
     /// <summary>
     /// KEYS: per account its hash and its expiry set. ARGV: now (ms), expiry (ms), hold id, amount, then per account its
     /// limit and lifetime (s). Drops expired holds, then holds the amount on every account if each has
-    /// spent + held + amount ≤ limit. Returns {1 or 0, refusing account index, then spent and held per account}.
+    /// spent &lt; limit and spent + held + amount ≤ limit (settled spend at the limit admits nothing, not even 0). Returns {1 or 0, refusing account index, then spent and held per account}.
     /// </summary>
     public const string Hold = """
         local now = tonumber(ARGV[1])
@@ -37,7 +37,8 @@ internal static class QuotaScripts
           local d = tonumber(redis.call('HGET', h, 'held') or '0')
           result[2 * i + 1] = s
           result[2 * i + 2] = d
-          if result[1] == 1 and s + d + amount > tonumber(ARGV[3 + 2 * i]) then
+          local limit = tonumber(ARGV[3 + 2 * i])
+          if result[1] == 1 and (s >= limit or s + d + amount > limit) then
             result[1] = 0
             result[2] = i
           end

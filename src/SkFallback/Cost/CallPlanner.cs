@@ -187,7 +187,9 @@ internal sealed class CallPlanner
         if (plan.TenantLimit is { } limit)
         {
             var (used, held) = _ledger.TenantToday(plan.Tenant!);
-            tenantLeft = limit - used - held;
+
+            // Settled spend at the limit admits nothing, not even a free model's hold of 0.
+            tenantLeft = used >= limit ? -1m : limit - used - held;
         }
 
         for (var i = 0; i < count; i++)

@@ -5,7 +5,8 @@ namespace SkFallback.Cost;
 
 /// <summary>
 /// All charging of one chain: holds a tenant's budget for an attempt before it is sent, charges each attempt what it
-/// used (reported usage, else the prompt estimate plus what it delivered), and teaches the estimator from reported usage.
+/// used (reported usage, else the prompt estimate plus what it delivered), and teaches the estimator and the provider's
+/// <see cref="OutputBilling"/> from reported usage.
 /// </summary>
 internal sealed class CostMeter
 {
@@ -87,6 +88,12 @@ internal sealed class CostMeter
             if (request is not null && outcome == FailureKind.None)
             {
                 _tokens.Observe(provider.Model, request.PromptTokens(provider.Candidate), prompt, usage.OutputTokenCount);
+            }
+
+            // Billed past the allowance the hold covered: later holds for this provider/model cover it (any outcome is billed).
+            if (request is not null && output > 0 && provider.Price is { } billed)
+            {
+                provider.OutputBilling?.Observe(output, RoutingRequest.OutputAllowance(request.Options, billed));
             }
         }
         else if (request is not null && Billable(outcome, statusCode, deliveredChunks))

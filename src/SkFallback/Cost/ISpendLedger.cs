@@ -11,7 +11,7 @@ public interface ISpendLedger
     /// <param name="dailyLimitUsd">The tenant's daily limit.</param>
     /// <param name="amountUsd">The most the call can cost.</param>
     /// <param name="reservation">The hold, when taken.</param>
-    /// <returns>Whether the hold was taken (spent + held + <paramref name="amountUsd"/> ≤ limit).</returns>
+    /// <returns>Whether the hold was taken: spent &lt; limit and spent + held + <paramref name="amountUsd"/> ≤ limit (once the settled spend reaches the limit, nothing is admitted).</returns>
     bool TryReserve(string tenant, decimal dailyLimitUsd, decimal amountUsd, out SpendReservation? reservation);
 
     /// <summary>Records an attempt's cost; settles <paramref name="reservation"/> (releases the hold, charges the actual cost).</summary>

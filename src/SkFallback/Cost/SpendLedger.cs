@@ -71,7 +71,8 @@ public sealed class SpendLedger : ISpendLedger
         lock (account.Gate)
         {
             account.RollTo(today);
-            if (account.Spent + account.Reserved + amountUsd > dailyLimitUsd)
+            // Settled spend at the limit admits nothing more, not even a hold of 0 (a free model).
+            if (account.Spent >= dailyLimitUsd || account.Spent + account.Reserved + amountUsd > dailyLimitUsd)
             {
                 reservation = null;
                 return false;

@@ -47,7 +47,8 @@ internal static class ChainBuilder
             var candidates = new RoutingCandidate[providers.Length];
             for (var i = 0; i < providers.Length; i++)
             {
-                providers[i].Attach(i, catalog.TryGet(providers[i].Model, out var price) ? price : null);
+                providers[i].Attach(i, catalog.TryGet(providers[i].Model, out var price) ? price : null,
+                    new OutputBilling(time, options.Budget.MaxOutputOverbill, options.Budget.OverbillHalfLife));
                 candidates[i] = providers[i].Candidate;
             }
 

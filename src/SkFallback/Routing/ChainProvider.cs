@@ -117,10 +117,14 @@ internal sealed class ChainProvider : IDisposable
     /// <summary>Gets the provider as routing policies see it.</summary>
     public RoutingCandidate Candidate { get; private set; } = null!;
 
-    /// <summary>Attaches the provider's chain position and catalog entry (done once, when the chain is built).</summary>
-    public void Attach(int index, Cost.ModelPrice? price)
+    /// <summary>Gets how far past its output allowance the provider has been seen to bill (set when the chain is built).</summary>
+    public Cost.OutputBilling? OutputBilling { get; private set; }
+
+    /// <summary>Attaches the provider's chain position, catalog entry and over-billing memory (done once, when the chain is built).</summary>
+    public void Attach(int index, Cost.ModelPrice? price, Cost.OutputBilling? outputBilling = null)
     {
         Price = price;
+        OutputBilling = outputBilling;
         ContextWindow ??= price?.ContextWindow;
         Candidate = new RoutingCandidate(index, this, price);
     }

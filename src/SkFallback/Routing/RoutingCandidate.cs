@@ -63,6 +63,9 @@ public sealed class RoutingCandidate
     /// <summary>Gets the output-token cap: the provider's configured one, else the catalog's; <see langword="null"/> when unknown.</summary>
     public int? MaxOutputTokens { get; }
 
+    /// <summary>Gets the factor tenant reservations multiply this provider/model's output allowance by (1 until it bills past one; detached candidates: 1).</summary>
+    internal double OutputBillFactor => _provider is { OutputBilling: { } billing } ? billing.Factor : 1.0;
+
     /// <summary>Gets what the model accepts, or <see langword="null"/> when it is not in the catalog (unknown, so never excluded for it).</summary>
     public ModelCapabilities? Capabilities => Price?.Capabilities;
 

@@ -161,7 +161,10 @@ public sealed class RoutingRequest
         return price.EstimateCost(PromptTokens(candidate), OutputTokens(candidate));
     }
 
-    /// <summary>Estimates the most the call could cost on <paramref name="candidate"/>: the prompt estimate with a margin, plus the whole output allowance.</summary>
+    /// <summary>
+    /// Estimates the most the call could cost on <paramref name="candidate"/>: the prompt estimate with a margin, plus the
+    /// output allowance (<see cref="OutputAllowance"/>) times what the provider/model has been seen to bill past it.
+    /// </summary>
     /// <param name="candidate">The candidate.</param>
     /// <param name="promptMargin">The factor the prompt estimate is multiplied by.</param>
     /// <returns>The bound in US dollars, or <see langword="null"/> when the model has no catalog price.</returns>
@@ -173,14 +176,23 @@ public sealed class RoutingRequest
         }
 
         var prompt = (long)Math.Ceiling(PromptTokens(candidate) * promptMargin);
-        long output = Options?.MaxOutputTokens ?? candidate.MaxOutputTokens ?? price.MaxOutputTokens;
-        if (candidate.MaxOutputTokens is int cap && cap < output)
+        var output = OutputAllowance(Options, price);
+        var overbill = candidate.OutputBillFactor;
+        if (overbill > 1.0)
         {
-            output = cap;
+            output = (long)Math.Min(long.MaxValue / 2, Math.Ceiling(output * overbill));
         }
 
         return price.EstimateCost(prompt, output);
     }
+
+    /// <summary>
+    /// The output tokens a reservation covers before any learned over-billing: the request's cap, else the model's catalog
+    /// maximum output, never above that maximum. A provider's configured <see cref="ProviderOptions.MaxOutputTokens"/> is
+    /// not trusted: it is only a default some wires send, and a request's own cap replaces it.
+    /// </summary>
+    internal static long OutputAllowance(ChatOptions? options, ModelPrice price) =>
+        options?.MaxOutputTokens is int asked and > 0 && asked < price.MaxOutputTokens ? asked : price.MaxOutputTokens;
 
     /// <summary>Records why a policy leaves a candidate out; the reason appears in the call's attempts.</summary>
     /// <param name="candidate">The candidate left out.</param>

@@ -74,13 +74,15 @@ public class CostConfigurationTests
             o.Budget.DefaultTenantDailyLimit = -0.5m;
             o.Budget.TenantDailyLimits["acme"] = -2m;
             o.Budget.ReserveMargin = 0.5;
+            o.Budget.MaxOutputOverbill = 0.9;
+            o.Budget.OverbillHalfLife = TimeSpan.FromSeconds(5);
         });
 
         foreach (var key in new[]
         {
             "SkFallback:Routing:MinQualityTier", "SkFallback:Routing:MaxLatency", "SkFallback:Budget:MaxCostPerCall",
             "SkFallback:Budget:MaxCostPerTurn", "SkFallback:Budget:DefaultTenantDailyLimit", "SkFallback:Budget:TenantDailyLimits:acme",
-            "SkFallback:Budget:ReserveMargin",
+            "SkFallback:Budget:ReserveMargin", "SkFallback:Budget:MaxOutputOverbill", "SkFallback:Budget:OverbillHalfLife",
         })
         {
             Assert.Contains(failures, f => f.StartsWith(key, StringComparison.Ordinal));
