@@ -69,6 +69,49 @@ public sealed class SharedQuotaTests : IAsyncLifetime
         Assert.Equal(served, Attempts(a) + Attempts(b));
     }
 
+    /// <summary>
+    /// An upstream billing 4 × the tokens it sent (96 for a cap of 24): the first ten calls are held at the cap, and once
+    /// the first settles the chain's holds cover 4 × the cap, so the calls in flight when the budget binds are covered.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OneGateway_OverbillingUpstream_100CallsTenAtATime_NeverSpendPastTheTenantBudget(bool redis)
+    {
+        var endpoint = redis ? RedisTestEnvironment.RequireEndpoint() : null;
+        var honest = await OneCallCostAsync();
+        var budget = honest * 80;
+        var prefix = $"skf-overbill:{Guid.NewGuid():N}:";
+        Simulator.Model(Model).BillOutputTokens(4);
+        var gateway = await StartAsync(Config(tenantBudget: budget, redis: endpoint, prefix: redis ? prefix : null));
+        using var gate = new SemaphoreSlim(10);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(async _ =>
+        {
+            await gate.WaitAsync(Ct);
+            try
+            {
+                return await PostAsync(gateway);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+
+        var served = results.Count(r => r.Status == 200);
+        Assert.All(results.Where(r => r.Status != 200), r => Assert.Equal((429, "insufficient_quota"), (r.Status, r.Code)));
+        Assert.True(Spent(gateway) <= budget, $"ledger {Spent(gateway)} > budget {budget}");
+        var account = $"tenant:acme:d:{DateTime.UtcNow:yyyyMMdd}";
+        var (spent, held) = redis
+            ? await ((SharedQuotaStore)gateway.Quotas).Redis.ReadSharedAsync(account)
+            : gateway.Quotas.Read(new QuotaAccount(account, 0, TimeSpan.Zero));
+        Assert.True(spent <= QuotaAccount.ToNanos(budget), $"store spent {spent} > budget");
+        Assert.Equal(0, held);
+        Assert.InRange(served, 10, 21);
+        Assert.Equal(served, Simulator.Requests.Count);
+    }
+
     [Fact]
     public async Task OneGatewayInProcess_100ConcurrentCalls_NeverSpendPastTheKeyBudget()
     {
