@@ -13,6 +13,7 @@ using SkFallback.Anthropic;
 using SkFallback.Cost;
 using SkFallback.Proxy.Chains;
 using SkFallback.Proxy.Configuration;
+using SkFallback.Proxy.Dashboard;
 using SkFallback.Proxy.Keys;
 using SkFallback.Proxy.Offline;
 using SkFallback.Proxy.OpenAI;
@@ -75,6 +76,9 @@ internal sealed class GatewayServer : IAsyncDisposable
     /// <summary>Gets where rate limits and budgets are counted (in process, or Redis shared by replicas).</summary>
     public IQuotaStore Quotas => GatewayLedger.Store;
 
+    /// <summary>Gets a value indicating whether the dashboard is served at <c>/</c> (an admin key is configured, or offline).</summary>
+    public bool DashboardEnabled { get; private init; }
+
     /// <summary>Gets the host's services.</summary>
     public IServiceProvider Services => _app.Services;
 
@@ -127,10 +131,11 @@ internal sealed class GatewayServer : IAsyncDisposable
             catalog = new ChainCatalog(built);
             var keys = GatewayKeyStore.Create(options, developmentKey);
             var secrets = chains.SelectMany(c => c.Options.Providers).Select(p => p.ApiKey).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-            var gateway = new ChatGateway(catalog, keys, options, time, secrets, quotas);
+            var dashboard = CreateDashboard(options, developmentKey, chains, catalog, keys, ledger, time);
+            var gateway = new ChatGateway(catalog, keys, options, time, secrets, quotas, dashboard?.Data.Activity);
             var state = new GatewayState();
             app.Lifetime.ApplicationStopping.Register(state.BeginDrain);
-            Map(app, gateway, catalog, keys, state);
+            Map(app, gateway, catalog, keys, state, dashboard?.Endpoints);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var port = new Uri(address).Port;
@@ -139,7 +144,10 @@ internal sealed class GatewayServer : IAsyncDisposable
                 disposables.Add(redis);
             }
 
-            return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger, new Disposables(disposables));
+            return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger, new Disposables(disposables))
+            {
+                DashboardEnabled = dashboard is not null,
+            };
         }
         catch
         {
@@ -333,7 +341,46 @@ internal sealed class GatewayServer : IAsyncDisposable
         }
     }
 
-    private static void Map(WebApplication app, ChatGateway gateway, ChainCatalog catalog, GatewayKeyStore keys, GatewayState state)
+    /// <summary>
+    /// The dashboard, when an admin key's hash is configured or, offline, with the development key as the admin key;
+    /// otherwise <see langword="null"/> (and <c>/</c> stays a 404).
+    /// </summary>
+    private static (DashboardData Data, DashboardEndpoints Endpoints)? CreateDashboard(GatewayOptions options, string? developmentKey,
+        List<(string Name, string Section, FallbackOptions Options)> chains, ChainCatalog catalog, GatewayKeyStore keys, GatewayLedger ledger, TimeProvider time)
+    {
+        var settings = options.Dashboard;
+        byte[] adminDigest;
+        if (GatewayKeyHash.TryParse(settings.AdminKeyHash, out var configured))
+        {
+            adminDigest = configured;
+        }
+        else if (developmentKey is not null)
+        {
+            adminDigest = GatewayKeyHash.Digest(developmentKey);
+        }
+        else
+        {
+            return null;
+        }
+
+        var tenantLimits = new Dictionary<string, decimal>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (_, _, chain) in chains)
+        {
+            foreach (var (tenant, limit) in chain.Budget.TenantDailyLimits)
+            {
+                if (limit < GatewayLedger.NoTenantLimit)
+                {
+                    tenantLimits.TryAdd(tenant, limit);
+                }
+            }
+        }
+
+        var activity = new GatewayActivity(settings.History, settings.RecentFallbacks);
+        var data = new DashboardData(catalog, keys.Keys, ledger, activity, tenantLimits, settings.EvalRunFile, time);
+        return (data, new DashboardEndpoints(new DashboardSessions(adminDigest, time), data, settings.RefreshSeconds));
+    }
+
+    private static void Map(WebApplication app, ChatGateway gateway, ChainCatalog catalog, GatewayKeyStore keys, GatewayState state, DashboardEndpoints? dashboard)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SkFallback.Proxy");
         app.Use(async (context, next) =>
@@ -370,6 +417,7 @@ internal sealed class GatewayServer : IAsyncDisposable
         app.MapGet("/healthz", OperationsEndpoints.LiveAsync);
         app.MapGet("/readyz", operations.ReadyAsync);
         app.MapGet("/v1/providers/health", operations.ProviderHealthAsync);
+        dashboard?.Map(app);
         if (app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>() is not null)
         {
             Operations.GatewayMetrics.Map(app);

@@ -47,8 +47,14 @@ await using (server.ConfigureAwait(false))
     {
         Console.WriteLine($"  offline: provider simulator at {simulator.BaseUri} behind each chain");
         Console.WriteLine($"  development key: {server.DevelopmentKey}");
+        Console.WriteLine($"  dashboard: {root}/ (sign in with the development key)");
         Console.WriteLine("  try:");
         Console.WriteLine($"    curl -s {root}/v1/chat/completions -H \"Authorization: Bearer {server.DevelopmentKey}\" -H \"Content-Type: application/json\" -d '{{\"model\":\"default\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello!\"}}]}}'");
+    }
+
+    else if (server.DashboardEnabled)
+    {
+        Console.WriteLine($"  dashboard: {root}/ (sign in with the admin key)");
     }
 
     Console.WriteLine("Press Ctrl+C to stop.");

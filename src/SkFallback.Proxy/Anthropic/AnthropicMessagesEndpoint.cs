@@ -39,13 +39,13 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
         }
         catch (Exception exception)
         {
-            await WireErrors.WriteAsync(context, ClientWire.Anthropic, ChainFailure.ToError(exception, gateway.Secrets)).ConfigureAwait(false);
+            await WireErrors.WriteAsync(context, ClientWire.Anthropic, gateway.Fail(call, exception)).ConfigureAwait(false);
             return;
         }
 
         var metadata = new AnswerMetadata();
         metadata.Absorb(response.AdditionalProperties);
-        gateway.Settle(call, response.Usage, metadata.CostUsd);
+        gateway.Settle(call, response.Usage, metadata);
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -150,7 +150,7 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             }
             catch (Exception exception)
             {
-                await WireErrors.WriteAsync(context, ClientWire.Anthropic, ChainFailure.ToError(exception, gateway.Secrets)).ConfigureAwait(false);
+                await WireErrors.WriteAsync(context, ClientWire.Anthropic, gateway.Fail(call, exception)).ConfigureAwait(false);
                 return;
             }
 
@@ -180,12 +180,12 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             {
                 // Output has started: the wire's error event ends the stream (the Anthropic SDKs raise it).
                 var writer = sse.Begin();
-                AnthropicWire.WriteError(writer, ChainFailure.ToError(exception, gateway.Secrets));
+                AnthropicWire.WriteError(writer, gateway.Fail(call, exception));
                 await sse.SendAsync("error", CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
-            gateway.Settle(call, stream.Usage, metadata.CostUsd);
+            gateway.Settle(call, stream.Usage, metadata);
             await stream.FinishAsync(metadata, gateway.Elapsed(call), aborted).ConfigureAwait(false);
         }
         finally

@@ -28,6 +28,9 @@ internal sealed class GatewayOptions
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool Metrics { get; set; } = true;
 
+    /// <summary>Gets the dashboard's settings.</summary>
+    public GatewayDashboardOptions Dashboard { get; } = new();
+
     /// <summary>Gets where replicas share rate limits and budgets (Redis); in process when not configured.</summary>
     public GatewayRedisOptions Redis { get; } = new();
 

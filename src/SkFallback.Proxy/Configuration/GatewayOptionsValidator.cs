@@ -33,6 +33,7 @@ internal static class GatewayOptionsValidator
         }
 
         ValidateRedis(options.Redis, errors);
+        ValidateDashboard(options.Dashboard, errors);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Keys.Count; i++)
@@ -57,6 +58,30 @@ internal static class GatewayOptionsValidator
         if (redis.Configuration is not null && string.IsNullOrWhiteSpace(redis.KeyPrefix))
         {
             errors.Add($"{p}:Redis:KeyPrefix must not be empty.");
+        }
+    }
+
+    private static void ValidateDashboard(GatewayDashboardOptions dashboard, List<string> errors)
+    {
+        const string p = GatewayOptions.SectionName + ":Dashboard";
+        if (dashboard.AdminKeyHash is not null && !GatewayKeyHash.TryParse(dashboard.AdminKeyHash, out _))
+        {
+            errors.Add($"{p}:AdminKeyHash must be 'sha256:' followed by 64 hex digits (the Hash 'keys create' prints); the key itself is never stored.");
+        }
+
+        if (dashboard.RefreshSeconds is < 1 or > 300)
+        {
+            errors.Add(FormattableString.Invariant($"{p}:RefreshSeconds must be between 1 and 300 (was {dashboard.RefreshSeconds})."));
+        }
+
+        if (dashboard.History < TimeSpan.FromMinutes(1) || dashboard.History > TimeSpan.FromHours(2))
+        {
+            errors.Add(FormattableString.Invariant($"{p}:History must be between 00:01:00 and 02:00:00 (was {dashboard.History})."));
+        }
+
+        if (dashboard.RecentFallbacks is < 1 or > 1000)
+        {
+            errors.Add(FormattableString.Invariant($"{p}:RecentFallbacks must be between 1 and 1000 (was {dashboard.RecentFallbacks})."));
         }
     }
 

@@ -21,6 +21,9 @@ internal sealed class GatewayKeyStore
     /// <summary>Gets the number of keys.</summary>
     public int Count => _keys.Length;
 
+    /// <summary>Gets the keys (their options and digests; never a key itself).</summary>
+    public IReadOnlyList<GatewayKey> Keys => _keys;
+
     /// <summary>Builds the store from configuration, plus an optional development key.</summary>
     /// <param name="options">The gateway options (validated).</param>
     /// <param name="developmentKey">The development key, when offline.</param>

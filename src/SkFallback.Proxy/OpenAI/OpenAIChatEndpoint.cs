@@ -40,13 +40,13 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !aborted.IsCancellationRequested)
         {
-            await WireErrors.WriteAsync(context, ClientWire.OpenAI, ChainFailure.ToError(exception, gateway.Secrets)).ConfigureAwait(false);
+            await WireErrors.WriteAsync(context, ClientWire.OpenAI, gateway.Fail(call, exception)).ConfigureAwait(false);
             return;
         }
 
         var metadata = new AnswerMetadata();
         metadata.Absorb(response.AdditionalProperties);
-        gateway.Settle(call, response.Usage, metadata.CostUsd);
+        gateway.Settle(call, response.Usage, metadata);
 
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
@@ -143,7 +143,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         var updates = call.Model.Client.GetStreamingResponseAsync(call.Request.Messages, call.Request.Options, aborted).GetAsyncEnumerator(aborted);
         try
         {
-            if (await FirstUpdateAsync(context, updates).ConfigureAwait(false) is not { } any)
+            if (await FirstUpdateAsync(context, call, updates).ConfigureAwait(false) is not { } any)
             {
                 return;
             }
@@ -175,12 +175,12 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
             {
                 // Output has started: the only way left to say so is an error event (the OpenAI SDKs raise it), and no [DONE].
                 var writer = sse.Begin();
-                OpenAIWire.WriteError(writer, ChainFailure.ToError(exception, gateway.Secrets));
+                OpenAIWire.WriteError(writer, gateway.Fail(call, exception));
                 await sse.SendAsync(null, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
-            gateway.Settle(call, stream.Usage, metadata.CostUsd);
+            gateway.Settle(call, stream.Usage, metadata);
             await stream.FinishAsync(metadata, gateway.Elapsed(call), aborted).ConfigureAwait(false);
         }
         finally
@@ -190,7 +190,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
     }
 
     /// <summary>Waits for the chain's first update; <see langword="null"/> when the client left or the chain failed (its error already written).</summary>
-    private async Task<bool?> FirstUpdateAsync(HttpContext context, IAsyncEnumerator<ChatResponseUpdate> updates)
+    private async Task<bool?> FirstUpdateAsync(HttpContext context, PreparedCall call, IAsyncEnumerator<ChatResponseUpdate> updates)
     {
         try
         {
@@ -202,7 +202,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         }
         catch (Exception exception)
         {
-            await WireErrors.WriteAsync(context, ClientWire.OpenAI, ChainFailure.ToError(exception, gateway.Secrets)).ConfigureAwait(false);
+            await WireErrors.WriteAsync(context, ClientWire.OpenAI, gateway.Fail(call, exception)).ConfigureAwait(false);
             return null;
         }
     }

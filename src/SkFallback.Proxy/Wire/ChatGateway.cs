@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using SkFallback.Proxy.Chains;
 using SkFallback.Proxy.Configuration;
+using SkFallback.Proxy.Dashboard;
 using SkFallback.Proxy.Keys;
 using SkFallback.Proxy.Quotas;
 
@@ -21,6 +22,7 @@ internal sealed class ChatGateway
     private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
     private readonly IQuotaStore _quotas;
+    private readonly GatewayActivity? _activity;
 
     /// <summary>Initializes a new instance of the <see cref="ChatGateway"/> class.</summary>
     /// <param name="catalog">The chains.</param>
@@ -29,8 +31,10 @@ internal sealed class ChatGateway
     /// <param name="time">The clock.</param>
     /// <param name="secrets">Provider keys, redacted from every message.</param>
     /// <param name="quotas">Where rate limits and budgets are counted.</param>
-    public ChatGateway(ChainCatalog catalog, GatewayKeyStore keys, GatewayOptions options, TimeProvider time, IReadOnlyCollection<string> secrets, IQuotaStore quotas)
+    /// <param name="activity">Where finished calls are recorded for the dashboard, if it is on.</param>
+    public ChatGateway(ChainCatalog catalog, GatewayKeyStore keys, GatewayOptions options, TimeProvider time, IReadOnlyCollection<string> secrets, IQuotaStore quotas, GatewayActivity? activity = null)
     {
+        _activity = activity;
         _quotas = quotas;
         _catalog = catalog;
         _keys = keys;
@@ -129,14 +133,15 @@ internal sealed class ChatGateway
         return new PreparedCall(request, model, key, startedAt, rate);
     }
 
-    /// <summary>Counts what a finished call used against its key.</summary>
+    /// <summary>Counts what a finished call used against its key, and records the call for the dashboard.</summary>
     /// <param name="call">The call.</param>
     /// <param name="usage">The usage, if reported.</param>
-    /// <param name="costUsd">The cost, if known.</param>
-    public void Settle(PreparedCall call, UsageDetails? usage, decimal? costUsd)
+    /// <param name="metadata">What the chain said about the answer (provider, attempts, cost).</param>
+    public void Settle(PreparedCall call, UsageDetails? usage, AnswerMetadata metadata)
     {
         // Spend is charged attempt by attempt by the chains' ledger (GatewayLedger); here only the key's tokens.
-        _ = costUsd;
+        _activity?.Record(new GatewayCall(_time.GetUtcNow(), call.Model.Name, call.Key.Id, TenantOf(call), call.Request.Stream, 200,
+            metadata.Provider, metadata.Attempts ?? [], metadata.ContinuedFrom, metadata.CostUsd));
         if (call.Key.Options.TokensPerMinute is null || usage is null)
         {
             return;
@@ -144,6 +149,18 @@ internal sealed class ChatGateway
 
         var tokens = usage.TotalTokenCount ?? (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0);
         _quotas.AddTokens(call.Key.Id, _time.GetUtcNow().ToUnixTimeSeconds() / 60, tokens);
+    }
+
+    /// <summary>What a chain's exception becomes on the wire; the failed call is recorded for the dashboard.</summary>
+    /// <param name="call">The call.</param>
+    /// <param name="exception">What the chain threw.</param>
+    /// <returns>The error to write.</returns>
+    public GatewayError Fail(PreparedCall call, Exception exception)
+    {
+        var error = ChainFailure.ToError(exception, Secrets);
+        _activity?.Record(new GatewayCall(_time.GetUtcNow(), call.Model.Name, call.Key.Id, TenantOf(call), call.Request.Stream, error.Status,
+            null, error.Attempts ?? [], null, null));
+        return error;
     }
 
     /// <summary>The request's time in the gateway so far.</summary>
@@ -161,6 +178,9 @@ internal sealed class ChatGateway
             response.Headers[name] = value;
         }
     }
+
+    private static string? TenantOf(PreparedCall call) =>
+        call.Request.Options.AdditionalProperties?.TryGetValue(FallbackMetadataKeys.Tenant, out var tenant) == true ? tenant as string : null;
 
     private async ValueTask<RateDecision> AdmitAsync(GatewayKey key, DateTimeOffset now)
     {
