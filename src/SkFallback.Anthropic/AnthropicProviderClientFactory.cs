@@ -1,4 +1,5 @@
 using Anthropic;
+using Anthropic.Core;
 using Microsoft.Extensions.AI;
 using SkFallback.Providers;
 
@@ -31,6 +32,9 @@ public sealed class AnthropicProviderClientFactory : IProviderClientFactory
             MaxRetries = 0,
             Timeout = TimeSpan.FromHours(1),
             HttpClient = httpClient,
+
+            // The chain traces each attempt as its GenAI chat span: the SDK's own would trace the same request twice.
+            OpenTelemetry = new OpenTelemetryOptions { Traces = new OpenTelemetryTraces { Enabled = false } },
         };
         return client.AsIChatClient(provider.Model, provider.MaxOutputTokens ?? DefaultMaxOutputTokens);
     }

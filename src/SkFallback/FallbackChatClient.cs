@@ -103,6 +103,7 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
 
             activity = _chain.Telemetry.StartActivity(streaming: false);
             var call = _chain.NewCall(messages, cancellationToken);
+            call.Activity = activity;
             var settings = CallSettings.Read(options, _chain, streaming: false);
             _chain.Planner.Plan(call, settings, options);
             var walk = _chain.Walk(call, settings.Preferred);
@@ -131,7 +132,7 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         // The first attempt can never find the deadline passed: it starts with the call.
         var attempt = _chain.Begin(call, provider, probe, retry: 0);
         attempt.Reservation = reservation;
-        var pending = ResponseRunner.Start(provider, call.Messages, provider.OptionsFor(call.Options), attempt);
+        var pending = ResponseRunner.Start(_chain.Telemetry.Attempts, provider, call.Messages, provider.OptionsFor(call.Options), attempt);
         if (!pending.IsCompleted)
         {
             attempt.LeaveExchange();

@@ -97,6 +97,16 @@ public sealed class FallbackOptions
     /// <value>Defaults to 4 MiB. Allowed range 4 KiB–<see cref="MaxResponseBytes"/>. A real event is a few hundred bytes.</value>
     public long MaxResponseLineBytes { get; set; } = 4L * 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether attempt spans carry the messages sent and received
+    /// (<c>gen_ai.input.messages</c>, <c>gen_ai.output.messages</c>, every configured key masked).
+    /// </summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: on only when the environment variable
+    /// <c>OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT</c> is <c>true</c>, as in MEAI's <c>UseOpenTelemetry()</c>.
+    /// </value>
+    public bool? CaptureMessageContent { get; set; }
+
     /// <summary>Gets or sets a value indicating whether model aliases such as <c>gpt-4o-latest</c> are accepted (with a warning) instead of rejected.</summary>
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool AllowModelAliases { get; set; }

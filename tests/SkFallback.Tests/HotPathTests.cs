@@ -97,7 +97,7 @@ public class HotPathTests
         Activity chain;
         lock (stopped)
         {
-            chain = Assert.Single(stopped, x => (string?)x.GetTagItem(FallbackTelemetry.ProviderTag) == "hot-late");
+            chain = Assert.Single(stopped, x => x.OperationName == FallbackTelemetry.CallActivityName && (string?)x.GetTagItem(FallbackTelemetry.ProviderTag) == "hot-late");
         }
 
         Assert.Same(parent, chain.Parent);

@@ -64,7 +64,7 @@ public class TelemetryTests
         Assert.Contains(mine, m => m.Instrument == FallbackTelemetry.AttemptsInstrument && (string?)m.Tags[FallbackTelemetry.ProviderTag] == "tel-a" && (string?)m.Tags[FallbackTelemetry.OutcomeTag] == "ServerError");
         Assert.Contains(mine, m => m.Instrument == FallbackTelemetry.AttemptsInstrument && (string?)m.Tags[FallbackTelemetry.ProviderTag] == "tel-b" && (string?)m.Tags[FallbackTelemetry.OutcomeTag] == "None");
         Assert.Contains(mine, m => m.Instrument == FallbackTelemetry.FallbacksInstrument && (string?)m.Tags[FallbackTelemetry.ReasonTag] == "ServerError");
-        var activity = Assert.Single(activities, x => (string?)x.GetTagItem(FallbackTelemetry.ProviderTag) == "tel-b");
+        var activity = Assert.Single(activities, x => x.OperationName == FallbackTelemetry.CallActivityName && (string?)x.GetTagItem(FallbackTelemetry.ProviderTag) == "tel-b");
         Assert.Equal("skfallback.chat", activity.OperationName);
         Assert.Equal(2, activity.GetTagItem(FallbackTelemetry.AttemptCountTag));
     }

@@ -4,8 +4,8 @@ namespace SkFallback.Cost;
 
 /// <summary>
 /// The in-process spend ledger: totals per provider, model and tenant, the most recent records, and tenants' daily
-/// budgets held with reserve-then-settle under one lock per tenant. Every record is also exported as OpenTelemetry
-/// metrics (<c>gen_ai.client.token.usage</c> and <c>skfallback.cost</c>).
+/// budgets held with reserve-then-settle under one lock per tenant. Every record is also exported as the OpenTelemetry
+/// metric <c>skfallback.cost</c> (the tokens reported are <c>gen_ai.client.token.usage</c>, recorded per attempt by the chain).
 /// </summary>
 public sealed class SpendLedger : ISpendLedger
 {

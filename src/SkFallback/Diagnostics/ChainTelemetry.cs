@@ -19,10 +19,13 @@ internal sealed class ChainTelemetry : IDisposable
     private readonly Counter<long> _breakerTransitions;
     private readonly Counter<long> _racers;
 
-    public ChainTelemetry(IReadOnlyList<ChainProvider> providers)
+    /// <param name="providers">The chain's providers (filled in as they are built).</param>
+    /// <param name="content">Masks keys in message content put on attempt spans; <see langword="null"/> when content is not captured.</param>
+    public ChainTelemetry(IReadOnlyList<ChainProvider> providers, SecretRedactor? content)
     {
         ActivitySource = new ActivitySource(FallbackTelemetry.SourceName, FallbackTelemetry.Version);
         _meter = new Meter(FallbackTelemetry.SourceName, FallbackTelemetry.Version);
+        Attempts = new AttemptTelemetry(ActivitySource, _meter, content);
         _attempts = _meter.CreateCounter<long>(FallbackTelemetry.AttemptsInstrument, "{attempt}", "Provider attempts by outcome.");
         _fallbacks = _meter.CreateCounter<long>(FallbackTelemetry.FallbacksInstrument, "{fallback}", "Moves to the next provider, by reason.");
         _attemptDuration = _meter.CreateHistogram<double>(FallbackTelemetry.AttemptDurationInstrument, "s", "Duration of one provider attempt.");
@@ -35,12 +38,15 @@ internal sealed class ChainTelemetry : IDisposable
 
     public ActivitySource ActivitySource { get; }
 
-    public Activity? StartActivity(bool streaming)
-    {
-        var activity = ActivitySource.StartActivity(streaming ? "skfallback.chat.stream" : "skfallback.chat");
-        activity?.SetTag(FallbackTelemetry.OperationNameTag, "chat");
-        return activity;
-    }
+    /// <summary>Gets the attempts' spans and GenAI metrics.</summary>
+    public AttemptTelemetry Attempts { get; }
+
+    /// <summary>
+    /// Starts the call's span (kind Internal, no <c>gen_ai.*</c> attributes of its own: the GenAI operations are its
+    /// attempts, so a <c>UseOpenTelemetry()</c> span above the chain is never duplicated by it).
+    /// </summary>
+    public Activity? StartActivity(bool streaming) =>
+        ActivitySource.HasListeners() ? ActivitySource.StartActivity(streaming ? FallbackTelemetry.StreamCallActivityName : FallbackTelemetry.CallActivityName) : null;
 
     public void RecordBreakerTransition(string providerKey, CircuitState from, CircuitState to)
     {

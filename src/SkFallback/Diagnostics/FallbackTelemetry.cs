@@ -26,7 +26,7 @@ public static class FallbackTelemetry
     /// <summary>Gauge of each provider's breaker state: 0 closed, 1 half-open, 2 open.</summary>
     public const string BreakerStateInstrument = "skfallback.breaker.state";
 
-    /// <summary>Semantic-convention histogram of tokens per attempt, tagged with <c>gen_ai.token.type</c> (input or output), provider and model.</summary>
+    /// <summary>Semantic-convention histogram of the tokens a provider reported per attempt, tagged with <c>gen_ai.token.type</c> (input or output), the GenAI provider, models and server.</summary>
     public const string TokenUsageInstrument = "gen_ai.client.token.usage";
 
     /// <summary>Counter of spend in US dollars at catalog prices, tagged with provider, model and tenant (when set).</summary>
@@ -89,10 +89,96 @@ public static class FallbackTelemetry
     /// <summary>Tag: the cache layer that served an answer.</summary>
     public const string CacheLayerTag = "skfallback.cache.layer";
 
+    /// <summary>The name of a non-streaming call's activity (kind Internal): the fallback call, parent of its attempts' <c>chat {model}</c> spans.</summary>
+    public const string CallActivityName = "skfallback.chat";
+
+    /// <summary>The name of a streaming call's activity (kind Internal), parent of its attempts' spans.</summary>
+    public const string StreamCallActivityName = "skfallback.chat.stream";
+
+    /// <summary>The name of the response cache's lookup activity (kind Internal), tagged with <see cref="CacheHitTag"/>.</summary>
+    public const string CacheLookupActivityName = "skfallback.cache.lookup";
+
+    /// <summary>The environment variable that opts in to message content on spans (<c>true</c>, case-insensitive), as the GenAI conventions name it.</summary>
+    public const string CaptureMessageContentVariable = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+
+    /// <summary>Semantic-convention histogram of one attempt's duration in seconds (each attempt is one GenAI client operation), tagged with <c>error.type</c> when it failed.</summary>
+    public const string OperationDurationInstrument = "gen_ai.client.operation.duration";
+
+    /// <summary>Semantic-convention histogram of the time from a streaming attempt's start to its first chunk with content, in seconds.</summary>
+    public const string TimeToFirstChunkInstrument = "gen_ai.client.operation.time_to_first_chunk";
+
+    /// <summary>The operation of every attempt span and GenAI metric.</summary>
+    public const string ChatOperation = "chat";
+
+    /// <summary>Semantic-convention tag: the GenAI provider (<c>openai</c>, <c>anthropic</c>, <c>mistral_ai</c>, <c>deepseek</c>, <c>gcp.gemini</c>, ...).</summary>
+    public const string ProviderNameTag = "gen_ai.provider.name";
+
+    /// <summary>Semantic-convention tag: the model that answered.</summary>
+    public const string ResponseModelTag = "gen_ai.response.model";
+
+    /// <summary>Semantic-convention tag: the provider's id of the response.</summary>
+    public const string ResponseIdTag = "gen_ai.response.id";
+
+    /// <summary>Semantic-convention tag: why the model stopped, as an array (<c>["stop"]</c>).</summary>
+    public const string FinishReasonsTag = "gen_ai.response.finish_reasons";
+
+    /// <summary>Tag, as MEAI names it: a streaming attempt's time to its first chunk with content, in seconds.</summary>
+    public const string TimeToFirstChunkTag = "gen_ai.response.time_to_first_chunk";
+
+    /// <summary>Semantic-convention tag: the request streams.</summary>
+    public const string RequestStreamTag = "gen_ai.request.stream";
+
+    /// <summary>Semantic-convention tag: input tokens the provider reported.</summary>
+    public const string InputTokensTag = "gen_ai.usage.input_tokens";
+
+    /// <summary>Semantic-convention tag: output tokens the provider reported.</summary>
+    public const string OutputTokensTag = "gen_ai.usage.output_tokens";
+
+    /// <summary>Semantic-convention tag: the messages sent (only when message content is opted in).</summary>
+    public const string InputMessagesTag = "gen_ai.input.messages";
+
+    /// <summary>Semantic-convention tag: the messages received (only when message content is opted in).</summary>
+    public const string OutputMessagesTag = "gen_ai.output.messages";
+
+    /// <summary>Semantic-convention tag: the provider's host.</summary>
+    public const string ServerAddressTag = "server.address";
+
+    /// <summary>Semantic-convention tag: the provider's port.</summary>
+    public const string ServerPortTag = "server.port";
+
+    /// <summary>Semantic-convention tag: why an attempt or call failed, as its <see cref="FailureKind"/> name (<c>RateLimited</c>, <c>Stalled</c>, ...).</summary>
+    public const string ErrorTypeTag = "error.type";
+
+    /// <summary>Semantic-convention tag: the HTTP status a failed attempt got.</summary>
+    public const string HttpStatusTag = "http.response.status_code";
+
+    /// <summary>Tag: the attempt's place among the call's attempts, from 0 in the order they started.</summary>
+    public const string AttemptIndexTag = "skfallback.attempt.index";
+
+    /// <summary>Tag: which retry of its provider the attempt is (0 for the first try).</summary>
+    public const string AttemptRetryTag = "skfallback.attempt.retry";
+
+    /// <summary>Tag: why the call made this attempt: the failure kind of the attempt before it (absent on the first).</summary>
+    public const string FallbackReasonTag = "skfallback.fallback.reason";
+
+    /// <summary>Tag: the provider's breaker state when the attempt started (<c>Closed</c>, <c>HalfOpen</c>: the probe, <c>Open</c>: the last resort).</summary>
+    public const string BreakerStateTag = "skfallback.breaker.state";
+
+    /// <summary>Tag: what the attempt (or, on the call's span, the call) was charged, in US dollars at catalog prices.</summary>
+    public const string CostTag = "skfallback.cost";
+
+    /// <summary>Tag: the provider whose broken stream this attempt continues.</summary>
+    public const string ContinuedFromTag = "skfallback.continued_from";
+
+    /// <summary>Tag: whether the response cache answered (on its lookup span).</summary>
+    public const string CacheHitTag = "skfallback.cache.hit";
+
+    /// <summary>Tag: the model that answered a call (on the call's span).</summary>
+    public const string ModelTag = "skfallback.model";
+
     /// <summary>The meter of the parts a chain does not own (the spend ledger, the response cache); each chain has its own (<see cref="ChainTelemetry"/>).</summary>
     internal static readonly Meter Meter = new(SourceName, Version);
 
-    internal static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>(TokenUsageInstrument, "{token}", "Tokens used per provider attempt.");
     internal static readonly Counter<double> Cost = Meter.CreateCounter<double>(CostInstrument, "USD", "Spend at catalog prices.");
 
     internal static string? Version => typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString();
@@ -104,12 +190,6 @@ public static class FallbackTelemetry
 
     internal static void RecordSpend(Cost.SpendRecord record)
     {
-        if (TokenUsage.Enabled)
-        {
-            TokenUsage.Record(record.PromptTokens, new(OperationNameTag, "chat"), new(TokenTypeTag, "input"), new(ProviderTag, record.Provider), new(RequestModelTag, record.Model));
-            TokenUsage.Record(record.OutputTokens, new(OperationNameTag, "chat"), new(TokenTypeTag, "output"), new(ProviderTag, record.Provider), new(RequestModelTag, record.Model));
-        }
-
         if (Cost.Enabled)
         {
             Cost.Add((double)record.CostUsd, new(ProviderTag, record.Provider), new(RequestModelTag, record.Model), new(TenantTag, record.Tenant ?? "none"));

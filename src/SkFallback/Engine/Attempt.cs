@@ -59,6 +59,18 @@ internal sealed class Attempt
     /// <summary>Gets or sets the usage the provider reported.</summary>
     public UsageDetails? Usage { get; set; }
 
+    /// <summary>Gets or sets the attempt's span, until it ends (none when nobody listens).</summary>
+    public System.Diagnostics.Activity? Span { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the attempt's end has been reported to telemetry (once, at its first outcome).</summary>
+    public bool Reported { get; set; }
+
+    /// <summary>Gets or sets the model the provider said answered.</summary>
+    public string? ResponseModel { get; set; }
+
+    /// <summary>Gets or sets the finish reason of the attempt's answer.</summary>
+    public ChatFinishReason? FinishReason { get; set; }
+
     /// <summary>Gets or sets the tenant budget held for the attempt.</summary>
     public SpendReservation? Reservation { get; set; }
 
@@ -171,6 +183,12 @@ internal sealed class Attempt
     /// <summary>Gives the object back for the next attempt on this thread, once nothing reads it any more.</summary>
     public void Release()
     {
+        // Every outcome ends the span; this only guards against one left open.
+        Span?.Stop();
+        Span = null;
+        Reported = false;
+        ResponseModel = null;
+        FinishReason = null;
         Exchange = null;
         CallerToken = default;
         Armed = false;

@@ -43,14 +43,19 @@ internal sealed class AttemptRecorder
         _telemetry.RecordAttempt(provider.Name, provider.Model, FailureKind.None, elapsed);
         _telemetry.RecordCall(provider.Name, FailureKind.None, call.ElapsedAt(end));
         Log.Answered(_logger, provider.Name, provider.Model, elapsed.TotalMilliseconds, call.Attempts.Count);
+        var usage = attempt.Usage;
+        call.Spent += _cost.Charge(call, attempt, FailureKind.None, 200, output);
+        _telemetry.Attempts.Succeeded(attempt, usage, elapsed);
         if (activity is not null)
         {
             activity.SetTag(FallbackTelemetry.ProviderTag, provider.Name);
-            activity.SetTag("gen_ai.response.model", provider.Model);
+            activity.SetTag(FallbackTelemetry.ModelTag, provider.Model);
             activity.SetTag(FallbackTelemetry.AttemptCountTag, call.Attempts.Count);
+            if (attempt.PricedCost is not null)
+            {
+                activity.SetTag(FallbackTelemetry.CostTag, (double)call.Spent);
+            }
         }
-
-        call.Spent += _cost.Charge(call, attempt, FailureKind.None, 200, output);
     }
 
     /// <summary>
@@ -73,11 +78,14 @@ internal sealed class AttemptRecorder
         }
 
         var record = new FallbackAttempt(provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed, attempt.Retry, failure.Detail);
+        var usage = attempt.Usage;
         var cost = _cost.Charge(call, attempt, failure.Kind, failure.StatusCode, attempt.Chunks);
         if (slot is null)
         {
             call.Attempts.Add(record);
             call.Spent += cost;
+            call.LastFailure = failure.Kind;
+            call.LastFailedProvider = provider.Name;
         }
         else
         {
@@ -86,8 +94,9 @@ internal sealed class AttemptRecorder
         }
 
         _telemetry.RecordAttempt(provider.Name, provider.Model, failure.Kind, elapsed);
+        _telemetry.Attempts.Failed(attempt, usage, failure.Kind, failure.StatusCode, elapsed);
         Log.AttemptFailed(_logger, provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed.TotalMilliseconds, failure.Detail);
-        Activity.Current?.AddEvent(new ActivityEvent("skfallback.attempt_failed", tags: new ActivityTagsCollection
+        call.Activity?.AddEvent(new ActivityEvent("skfallback.attempt_failed", tags: new ActivityTagsCollection
         {
             [FallbackTelemetry.ProviderTag] = provider.Name,
             [FallbackTelemetry.ReasonTag] = FallbackTelemetry.OutcomeName(failure.Kind),
@@ -121,6 +130,7 @@ internal sealed class AttemptRecorder
             attempt.Provider.Breaker?.OnAbandoned(probe: true);
         }
 
+        var usage = attempt.Usage;
         var cost = _cost.Charge(call, attempt, kind, null, attempt.Chunks);
         if (slot is null)
         {
@@ -130,6 +140,8 @@ internal sealed class AttemptRecorder
         {
             slot.Spent += cost;
         }
+
+        _telemetry.Attempts.Failed(attempt, usage, kind, null, _timeProvider.GetElapsedTime(attempt.Start));
     }
 
     /// <summary>A race's loser ended before it saw its cancellation: an answer is billed by its provider, a failure by its kind; its cost is the racer's, never the call's.</summary>
@@ -139,11 +151,14 @@ internal sealed class AttemptRecorder
         {
             attempt.Provider.Breaker?.OnSuccess();
             slot.Spent += _cost.Charge(call, attempt, FailureKind.Cancelled, 200, 0);
+            AttemptTelemetry.Unused(attempt);
             return;
         }
 
         attempt.Provider.Breaker?.OnAbandoned(attempt.Probe);
+        var usage = attempt.Usage;
         slot.Spent += _cost.Charge(call, attempt, failed.Kind, failed.StatusCode, 0);
+        _telemetry.Attempts.Failed(attempt, usage, failed.Kind, failed.StatusCode, _timeProvider.GetElapsedTime(attempt.Start));
     }
 
     /// <summary>A race's racer still running when the race ended: listed as cancelled (it is charged when it stops).</summary>

@@ -43,6 +43,10 @@ internal sealed class CallState
         call.HasDeadline = deadline != Timeout.InfiniteTimeSpan;
         call.Deadline = deadline;
         call.Messages = messages;
+        call.Activity = null;
+        call.AttemptsStarted = 0;
+        call.LastFailure = null;
+        call.LastFailedProvider = null;
         return call;
     }
 
@@ -60,9 +64,23 @@ internal sealed class CallState
         Spent = 0m;
         PromptBound = long.MinValue;
         LastException = null;
+        Activity = null;
+        LastFailedProvider = null;
         _started = false;
         t_idle = this;
     }
+
+    /// <summary>Gets or sets the call's span, the parent of its attempts' spans.</summary>
+    public System.Diagnostics.Activity? Activity { get; set; }
+
+    /// <summary>Gets or sets how many attempts have started a span (the next attempt's index).</summary>
+    public int AttemptsStarted { get; set; }
+
+    /// <summary>Gets or sets the failure kind of the call's last failed attempt (a racer's are its race's).</summary>
+    public FailureKind? LastFailure { get; set; }
+
+    /// <summary>Gets or sets the provider of the call's last failed attempt.</summary>
+    public string? LastFailedProvider { get; set; }
 
     /// <summary>Gets the caller's messages.</summary>
     public IEnumerable<ChatMessage> Messages { get; private set; }

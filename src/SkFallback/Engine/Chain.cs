@@ -70,13 +70,18 @@ internal sealed class Chain : IDisposable
     /// <summary>The walk over this chain's providers for a planned call.</summary>
     public CandidateWalk Walk(CallState call, int preferred) => new(Providers, Admission, call, preferred);
 
-    /// <summary>Starts an attempt at <paramref name="provider"/>.</summary>
-    public Attempt Begin(CallState call, ChainProvider provider, bool probe, int retry, Hedging.RaceSlot? slot = null)
+    /// <summary>Starts an attempt at <paramref name="provider"/> (and its span, unless the deadline passed before it).</summary>
+    public Attempt Begin(CallState call, ChainProvider provider, bool probe, int retry, Hedging.RaceSlot? slot = null, bool streaming = false, bool continuation = false)
     {
         var attempt = Attempt.Begin(call, provider, probe, retry, TokenSources, slot?.Token ?? call.CallerToken);
         if (slot is not null)
         {
             attempt.Reservation = slot.Reservation;
+        }
+
+        if (!attempt.DeadlinePassed)
+        {
+            attempt.Span = Telemetry.Attempts.Start(call, attempt, slot, streaming, continuation);
         }
 
         return attempt;

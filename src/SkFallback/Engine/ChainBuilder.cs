@@ -31,7 +31,8 @@ internal static class ChainBuilder
         ChainTelemetry? telemetry = null;
         try
         {
-            telemetry = new ChainTelemetry(providers);
+            var captureContent = options.CaptureMessageContent ?? MessageContent.EnabledByEnvironment();
+            telemetry = new ChainTelemetry(providers, captureContent ? new SecretRedactor(options.Providers.Select(p => p.ApiKey)) : null);
             var factories = (providerFactories ?? []).Concat(BuiltInFactories).ToList();
             ProviderStateSync? sync = null;
             for (var i = 0; i < providers.Length; i++)

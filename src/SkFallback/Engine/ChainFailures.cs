@@ -42,6 +42,7 @@ internal sealed class ChainFailures
         if (!outputCommitted && call.LastException is { } original && !_retry.FallsBack(failure.Kind))
         {
             activity?.SetStatus(ActivityStatusCode.Error, FallbackTelemetry.OutcomeName(failure.Kind));
+            activity?.SetTag(FallbackTelemetry.ErrorTypeTag, FallbackTelemetry.OutcomeName(failure.Kind));
             _recorder.CallFailed(failure.Kind, call.Elapsed);
             if (_exposeProviderExceptions || !_redactor.Carries(original))
             {
@@ -68,6 +69,7 @@ internal sealed class ChainFailures
             var scope = plan?.TenantLimit is not null ? BudgetScope.Tenant : plan?.MaxCostScope ?? BudgetScope.Call;
             var left = scope == BudgetScope.Tenant ? 0m : Math.Max(0m, (plan?.MaxCost ?? 0m) - call.Spent);
             activity?.SetStatus(ActivityStatusCode.Error, "budget exceeded");
+            activity?.SetTag(FallbackTelemetry.ErrorTypeTag, FallbackTelemetry.OutcomeName(FailureKind.BudgetExceeded));
             return Unaffordable(call, scope, left, $"No provider can serve this request within its {scope.ToString().ToLowerInvariant()} budget. Nothing was sent.");
         }
 
@@ -119,6 +121,7 @@ internal sealed class ChainFailures
         Log.Exhausted(_logger, call.Attempts.Count, string.Join("; ", call.Attempts));
         _recorder.CallFailed(kind, call.Elapsed);
         activity?.SetStatus(ActivityStatusCode.Error, message);
+        activity?.SetTag(FallbackTelemetry.ErrorTypeTag, FallbackTelemetry.OutcomeName(kind));
         activity?.SetTag(FallbackTelemetry.AttemptCountTag, call.Attempts.Count);
         return exception;
     }

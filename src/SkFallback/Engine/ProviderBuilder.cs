@@ -45,6 +45,7 @@ internal static class ProviderBuilder
             requireFinish, attemptTimeout, firstTokenTimeout, maxRetries, p.ContextWindow)
         {
             Breaker = NewBreaker(options, p, time),
+            Identity = ProviderIdentity.For(p, client),
             MaxOutputTokens = p.MaxOutputTokens,
             Continuation = p.Continuation ?? (custom ? Streaming.ContinuationMode.Instructed : Streaming.ContinuationModes.For(p.Kind, p.Endpoint)),
             StallTimeout = p.StallTimeout ?? options.Streaming.StallTimeout,

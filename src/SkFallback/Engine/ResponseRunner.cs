@@ -122,7 +122,7 @@ internal sealed class ResponseRunner(Chain chain)
             return new(new SendOutcome(null, new(FailureKind.DeadlineExceeded, null, null, "deadline"), attempt, Expired: true));
         }
 
-        var pending = Start(provider, call.Messages, providerOptions, attempt);
+        var pending = Start(chain.Telemetry.Attempts, provider, call.Messages, providerOptions, attempt);
         if (!pending.IsCompleted)
         {
             // The provider's flow keeps its exchange; the caller's flow does not.
@@ -140,9 +140,14 @@ internal sealed class ResponseRunner(Chain chain)
         }
     }
 
-    /// <summary>Asks the provider; a provider that throws at once gives a faulted task, judged like any other.</summary>
-    public static Task<ChatResponse> Start(ChainProvider provider, IEnumerable<ChatMessage> messages, ChatOptions? providerOptions, Attempt attempt)
+    /// <summary>
+    /// Asks the provider; a provider that throws at once gives a faulted task, judged like any other. The attempt's
+    /// span is current only while the request is sent, so what the provider traces nests under it.
+    /// </summary>
+    public static Task<ChatResponse> Start(Diagnostics.AttemptTelemetry telemetry, ChainProvider provider, IEnumerable<ChatMessage> messages, ChatOptions? providerOptions, Attempt attempt)
     {
+        var span = attempt.Span;
+        var previous = span is null ? null : telemetry.Enter(span, messages);
         try
         {
             return provider.Client.GetResponseAsync(messages, providerOptions, attempt.Source.Token);
@@ -150,6 +155,13 @@ internal sealed class ResponseRunner(Chain chain)
         catch (Exception ex)
         {
             return Task.FromException<ChatResponse>(ex);
+        }
+        finally
+        {
+            if (span is not null)
+            {
+                Activity.Current = previous;
+            }
         }
     }
 
@@ -171,6 +183,8 @@ internal sealed class ResponseRunner(Chain chain)
             var response = completed.GetAwaiter().GetResult();
             var verdict = chain.Judge.Judge(response, attempt.Provider.RequireFinishReason);
             attempt.Usage = response.Usage;
+            attempt.ResponseModel = response.ModelId;
+            attempt.FinishReason = response.FinishReason;
             if (verdict is null)
             {
                 return new(response, default, attempt, Expired: false);
@@ -203,6 +217,7 @@ internal sealed class ResponseRunner(Chain chain)
     {
         var provider = attempt.Provider;
         var output = call.Routing is not null && response.Usage is null ? TokenEstimator.CountText(provider.Candidate.Family, response.Text) : 0;
+        chain.Telemetry.Attempts.Answered(attempt, response);
         chain.Recorder.Succeeded(call, attempt, activity, output);
         Annotate(response, provider, call);
         if (call.Routing is not null || attempt.PricedCost is not null)

@@ -18,7 +18,7 @@ internal sealed class StreamRace : Race
 
     protected override void Start(RaceSlot slot)
     {
-        var attempt = Chain.Begin(Call, slot.Provider, slot.Probe, 0, slot);
+        var attempt = Chain.Begin(Call, slot.Provider, slot.Probe, 0, slot, streaming: true);
         slot.Attempt = attempt;
         if (attempt.DeadlinePassed)
         {

@@ -56,6 +56,9 @@ internal sealed class ChainProvider : IDisposable
     /// <summary>Gets the provider's recent attempts.</summary>
     public Health.ProviderHealthWindow Health { get; } = new();
 
+    /// <summary>Gets how the provider appears in GenAI telemetry (span name, <c>gen_ai.provider.name</c>, server).</summary>
+    public required Diagnostics.ProviderIdentity Identity { get; init; }
+
     /// <summary>Gets or sets the provider's circuit breaker (none when breakers are off).</summary>
     public CircuitBreaking.CircuitBreaker? Breaker { get; set; }
 

@@ -21,7 +21,7 @@ internal static class ProviderStream
     /// </summary>
     public static StreamAttempt Begin(Chain chain, CallState call, ChainProvider provider, bool probe, int retry, SpendReservation? reservation, bool committed, Activity? activity)
     {
-        var attempt = chain.Begin(call, provider, probe, retry);
+        var attempt = chain.Begin(call, provider, probe, retry, streaming: true, continuation: committed);
         attempt.Reservation = reservation;
         if (attempt.DeadlinePassed)
         {
@@ -45,6 +45,12 @@ internal static class ProviderStream
         var provider = s.Provider;
         var attempt = s.Attempt;
         var cancelled = attempt.CallerToken;
+        if (attempt.Span is { } span)
+        {
+            // Current for the rest of this method only (an async method gives its caller's back): the request's own spans nest under the attempt's.
+            chain.Telemetry.Attempts.Enter(span, messages);
+        }
+
         IAsyncEnumerator<ChatResponseUpdate> stream;
         try
         {
@@ -178,6 +184,9 @@ internal static class ProviderStream
                 attempt.Usage = usage.Details;
             }
         }
+
+        attempt.FinishReason ??= update.FinishReason;
+        attempt.ResponseModel ??= update.ModelId;
     }
 
     /// <summary>First content arrived: its time is recorded, and from here the attempt's total timeout applies.</summary>
@@ -185,7 +194,9 @@ internal static class ProviderStream
     {
         s.ContentSeen = true;
         var attempt = s.Attempt;
-        s.Provider.Health.RecordFirstToken(chain.Time.GetElapsedTime(attempt.Start, at));
+        var elapsed = chain.Time.GetElapsedTime(attempt.Start, at);
+        s.Provider.Health.RecordFirstToken(elapsed);
+        chain.Telemetry.Attempts.FirstChunk(attempt, elapsed);
         if (attempt.Armed)
         {
             chain.Arm(call, attempt, s.Provider.AttemptTimeout);

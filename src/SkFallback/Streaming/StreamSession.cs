@@ -63,6 +63,7 @@ internal sealed class StreamSession
     public static StreamSession Start(Chain chain, IEnumerable<ChatMessage> messages, ChatOptions? options, Activity? activity, CancellationToken cancellationToken)
     {
         var call = chain.NewCall(messages, cancellationToken);
+        call.Activity = activity;
         var settings = CallSettings.Read(options, chain, streaming: true);
         chain.Planner.Plan(call, settings, options);
         var session = t_spare ?? new StreamSession(chain, call);
@@ -215,6 +216,7 @@ internal sealed class StreamSession
         _succeeded = true;
         var attempt = s.Attempt;
         var provider = s.Provider;
+        _chain.Telemetry.Attempts.Streamed(attempt, _delivered.Since(_partStart));
         _chain.Recorder.Succeeded(_call, attempt, _activity, attempt.Chunks);
         trailer = AnswerParts.Trailer(_parts, provider, _call, attempt);
         _racer?.Settle(_chain.HedgeBudget, attempt.Cost);
