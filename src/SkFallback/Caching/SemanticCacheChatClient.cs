@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -40,6 +41,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
     private readonly TimeProvider _timeProvider;
     private readonly PriceCatalog _prices;
     private readonly TimeSpan _sweepInterval;
+    private readonly ActivitySource _activities = new(Diagnostics.FallbackTelemetry.SourceName, Diagnostics.FallbackTelemetry.Version);
     private long _nextSweepTicks;
 
     /// <summary>Initializes a new instance of the <see cref="SemanticCacheChatClient"/> class.</summary>
@@ -89,7 +91,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             return await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
         }
 
-        var hit = await FindAsync(lookup, cancellationToken).ConfigureAwait(false);
+        var hit = await LookUpAsync(lookup, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
             return hit;
@@ -119,7 +121,7 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             yield break;
         }
 
-        var hit = await FindAsync(lookup, cancellationToken).ConfigureAwait(false);
+        var hit = await LookUpAsync(lookup, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
             foreach (var update in CachedAnswerReplay.Updates(hit))
@@ -156,6 +158,11 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
             disposable.Dispose();
         }
 
+        if (disposing)
+        {
+            _activities.Dispose();
+        }
+
         base.Dispose(disposing);
     }
 
@@ -187,6 +194,23 @@ public sealed class SemanticCacheChatClient : DelegatingChatClient
         var semantic = _options.SemanticEnabled && _generator is not null && !string.IsNullOrWhiteSpace(key.Prompt)
             && (deterministic || _options.SemanticForNonDeterministic);
         return new CacheLookup(key, tenant, semantic, minTier);
+    }
+
+    /// <summary>The lookup, traced as <c>skfallback.cache.lookup</c> (a sibling of the chain's call on a miss: it ends first).</summary>
+    private async Task<ChatResponse?> LookUpAsync(CacheLookup lookup, CancellationToken cancellationToken)
+    {
+        using var activity = _activities.HasListeners() ? _activities.StartActivity(Diagnostics.FallbackTelemetry.CacheLookupActivityName) : null;
+        var hit = await FindAsync(lookup, cancellationToken).ConfigureAwait(false);
+        if (activity is not null)
+        {
+            activity.SetTag(Diagnostics.FallbackTelemetry.CacheHitTag, hit is not null);
+            if (hit?.AdditionalProperties?.TryGetValue(CacheMetadataKeys.Hit, out var layer) == true)
+            {
+                activity.SetTag(Diagnostics.FallbackTelemetry.CacheLayerTag, layer);
+            }
+        }
+
+        return hit;
     }
 
     private async Task<ChatResponse?> FindAsync(CacheLookup lookup, CancellationToken cancellationToken)
