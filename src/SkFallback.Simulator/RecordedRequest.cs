@@ -45,4 +45,7 @@ public sealed record RecordedRequest(
 
     /// <summary>Gets the content tokens written to a streamed reply so far (0 for non-streamed replies).</summary>
     public int ContentTokensSent { get; init; }
+
+    /// <summary>Gets the model id the response reported when the script pins one (<see cref="ModelScript.WithVersion"/>, or the version after <see cref="ModelScript.DriftAfter(int, string, IReadOnlyDictionary{string, string})"/>); <see langword="null"/> when it reported the requested id.</summary>
+    public string? ReportedModel { get; init; }
 }

@@ -20,6 +20,10 @@ public sealed class ModelScript
     private bool _prefixOnlyOnBeta;
     private bool _rejectPrefill;
     private double _outputBillFactor = 1.0;
+    private readonly Dictionary<string, SimulatedBehavior> _answers = new(StringComparer.Ordinal);
+    private string? _version;
+    private ModelDrift? _drift;
+    private int _requests;
 
     internal ModelScript(string modelId, TimeProvider timeProvider)
     {
@@ -204,6 +208,95 @@ public sealed class ModelScript
         return this;
     }
 
+    /// <summary>
+    /// Gives the model a known prompt: a request whose last user message is exactly <paramref name="prompt"/> is
+    /// answered with <paramref name="text"/> instead of the seeded words, whenever the script would answer normally
+    /// (scripted faults still apply).
+    /// </summary>
+    /// <param name="prompt">The last user message, compared ordinally.</param>
+    /// <param name="text">The answer.</param>
+    /// <returns>This script.</returns>
+    public ModelScript Answer(string prompt, string text) => Answer(prompt, SimulatedBehavior.Reply(text));
+
+    /// <summary>Gives the model a known prompt answered with <paramref name="behavior"/> (a reply or a tool call, say) whenever the script would answer normally.</summary>
+    /// <param name="prompt">The last user message, compared ordinally.</param>
+    /// <param name="behavior">The behaviour for that prompt.</param>
+    /// <returns>This script.</returns>
+    public ModelScript Answer(string prompt, SimulatedBehavior behavior)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(behavior);
+        lock (_gate)
+        {
+            _answers[prompt] = behavior;
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the model id the responses report in their <c>model</c> field, as providers answer an alias with a dated,
+    /// pinned id (<c>gpt-4o</c> answered as <c>gpt-4o-2024-08-06</c>).
+    /// </summary>
+    /// <param name="version">The reported model id.</param>
+    /// <returns>This script.</returns>
+    public ModelScript WithVersion(string version)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        lock (_gate)
+        {
+            _version = version;
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Scripts a drift: after <paramref name="requests"/> requests (counted from now; every request the script
+    /// decides counts, faults included), the model switches to <paramref name="version"/>: responses report that id
+    /// and the prompts in <paramref name="answers"/> get their new answers. Prompts not listed keep theirs.
+    /// </summary>
+    /// <param name="requests">Requests answered as before the switch; 0 switches at once.</param>
+    /// <param name="version">The model id reported after the switch.</param>
+    /// <param name="answers">The new answers by prompt (text replies).</param>
+    /// <returns>This script.</returns>
+    public ModelScript DriftAfter(int requests, string version, IReadOnlyDictionary<string, string> answers)
+    {
+        ArgumentNullException.ThrowIfNull(answers);
+        return DriftAfter(requests, version, answers.ToDictionary(a => a.Key, a => SimulatedBehavior.Reply(a.Value), StringComparer.Ordinal));
+    }
+
+    /// <summary>Scripts a drift whose new answers are behaviours (see <see cref="DriftAfter(int, string, IReadOnlyDictionary{string, string})"/>).</summary>
+    /// <param name="requests">Requests answered as before the switch; 0 switches at once.</param>
+    /// <param name="version">The model id reported after the switch.</param>
+    /// <param name="answers">The new behaviours by prompt.</param>
+    /// <returns>This script.</returns>
+    public ModelScript DriftAfter(int requests, string version, IReadOnlyDictionary<string, SimulatedBehavior> answers)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(requests);
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        ArgumentNullException.ThrowIfNull(answers);
+        var copy = new Dictionary<string, SimulatedBehavior>(answers, StringComparer.Ordinal);
+        lock (_gate)
+        {
+            _drift = new ModelDrift(_requests + requests, version, copy);
+        }
+
+        return this;
+    }
+
+    /// <summary>Gets whether the scripted drift has happened (always <see langword="false"/> without one).</summary>
+    public bool HasDrifted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _drift is { } drift && _requests >= drift.AfterRequests;
+            }
+        }
+    }
+
     /// <summary>Sets how many tokens the tokens bucket holds now; it refills from there.</summary>
     /// <param name="tokens">The level, from 0 to the tokens-per-minute limit.</param>
     /// <returns>This script.</returns>
@@ -310,35 +403,62 @@ public sealed class ModelScript
     /// Takes the next behaviour and, for a rate-limited model, admits it through the buckets in the same step, so
     /// concurrent requests see one consistent order. See <see cref="WithRateLimits"/> for what is charged.
     /// </summary>
+    /// <param name="prompt">The request's last user message, for known prompts (<see cref="Answer(string, SimulatedBehavior)"/>).</param>
     /// <param name="tokenCost">The tokens a behaviour would cost; called only when the buckets are consulted.</param>
-    internal ScriptDecision Next(Func<SimulatedBehavior, long> tokenCost)
+    internal ScriptDecision Next(string? prompt, Func<SimulatedBehavior, long> tokenCost)
     {
         lock (_gate)
         {
             var queued = _queue.TryPeek(out var next);
             next ??= _always;
+            var drifted = _drift is { } drift && _requests >= drift.AfterRequests;
+            var reported = drifted ? _drift!.Version : _version;
+            next = Known(next, prompt, drifted);
             if (_rateLimits is null)
             {
-                Dequeue(queued);
-                return new ScriptDecision(next, null);
+                Take(queued);
+                return new ScriptDecision(next, null, reported);
             }
 
             var now = _timeProvider.GetUtcNow();
             if (next.IsFault)
             {
-                Dequeue(queued);
-                return new ScriptDecision(next, _rateLimits.Peek(now));
+                Take(queued);
+                return new ScriptDecision(next, _rateLimits.Peek(now), reported);
             }
 
             var status = _rateLimits.TryTake(tokenCost(next), now);
             if (status.Refusal is { } refusal)
             {
-                return new ScriptDecision(SimulatedBehavior.RateLimitedByBucket(refusal.RetryAfter), status);
+                return new ScriptDecision(SimulatedBehavior.RateLimitedByBucket(refusal.RetryAfter), status, reported);
             }
 
-            Dequeue(queued);
-            return new ScriptDecision(next, status);
+            Take(queued);
+            return new ScriptDecision(next, status, reported);
         }
+    }
+
+    /// <summary>A normal reply to a known prompt becomes its answer (the drifted one once drifted); anything else stays.</summary>
+    private SimulatedBehavior Known(SimulatedBehavior next, string? prompt, bool drifted)
+    {
+        if (next.Kind != BehaviorKind.Ok || prompt is null)
+        {
+            return next;
+        }
+
+        if (drifted && _drift!.Answers.TryGetValue(prompt, out var changed))
+        {
+            return changed;
+        }
+
+        return _answers.TryGetValue(prompt, out var known) ? known : next;
+    }
+
+    /// <summary>Counts a decided request and takes the queued behaviour it used.</summary>
+    private void Take(bool queued)
+    {
+        _requests++;
+        Dequeue(queued);
     }
 
     /// <summary>The current bucket levels without taking anything; <see langword="null"/> without rate limits.</summary>
@@ -375,6 +495,10 @@ public sealed class ModelScript
             _prefixOnlyOnBeta = false;
             _rejectPrefill = false;
             _outputBillFactor = 1.0;
+            _answers.Clear();
+            _version = null;
+            _drift = null;
+            _requests = 0;
         }
     }
 }

@@ -14,7 +14,10 @@ namespace SkFallback.Simulator.Scripting;
 /// Mistral-style prefix completions (<see cref="ModelScript.EchoPrefix"/>), <c>"prefixOnlyOnBeta":true</c> for
 /// DeepSeek's (<see cref="ModelScript.PrefixOnlyOnBeta"/>), <c>"rejectPrefill":true</c> for Anthropic models that
 /// reject assistant prefill (<see cref="ModelScript.RejectPrefill"/>), <c>"billOutputFactor":2.5</c> for a provider
-/// that bills more output tokens than it sent (<see cref="ModelScript.BillOutputTokens"/>);
+/// that bills more output tokens than it sent (<see cref="ModelScript.BillOutputTokens"/>); <c>"answers":{"prompt":"text"}</c>
+/// for known prompts (<see cref="ModelScript.Answer(string, SimulatedBehavior)"/>; a value may be a behaviour object),
+/// <c>"version":"id"</c> for the reported model id, and <c>"drift":{"afterRequests":n,"version":"id","answers":{...}}</c>
+/// for a version switch (<see cref="ModelScript.DriftAfter(int, string, IReadOnlyDictionary{string, SimulatedBehavior})"/>);
 /// a file holds <c>{"models":{"model-id":{...}}}</c>.
 /// </summary>
 internal static class ScriptDocument
@@ -55,6 +58,9 @@ internal static class ScriptDocument
             JsonValue value when value.TryGetValue<double>(out var factor) && factor is >= 1.0 and <= 100.0 => factor,
             _ => throw new FormatException("\"billOutputFactor\" must be a number from 1 to 100."),
         };
+        var answers = script["answers"] is { } answersNode ? ReadAnswers(answersNode, "answers") : null;
+        var version = script["version"] is { } versionNode ? JsonText.String(versionNode) ?? throw new FormatException("\"version\" must be a string.") : null;
+        var drift = script["drift"] is { } driftNode ? ReadDrift(driftNode) : null;
         var rateLimits = script["rateLimits"] switch
         {
             null => ((int, int, int?, int?)?)null,
@@ -85,6 +91,21 @@ internal static class ScriptDocument
         if (window is { } tokens)
         {
             target.WithContextWindow(tokens);
+        }
+
+        foreach (var (prompt, answer) in answers ?? [])
+        {
+            target.Answer(prompt, answer);
+        }
+
+        if (version is not null)
+        {
+            target.WithVersion(version);
+        }
+
+        if (drift is { } scripted)
+        {
+            target.DriftAfter(scripted.AfterRequests, scripted.Version, scripted.Answers);
         }
 
         if (rateLimits is { } limits)
@@ -119,6 +140,44 @@ internal static class ScriptDocument
         }
 
         return queue;
+    }
+
+    /// <summary>Reads <c>{"prompt":"answer text"}</c> or <c>{"prompt":{behaviour}}</c> (a tool call, say).</summary>
+    private static Dictionary<string, SimulatedBehavior> ReadAnswers(JsonNode node, string key)
+    {
+        if (node is not JsonObject answers)
+        {
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"\"{key}\" must be an object mapping prompts to answer texts or behaviours."));
+        }
+
+        var read = new Dictionary<string, SimulatedBehavior>(StringComparer.Ordinal);
+        foreach (var (prompt, answer) in answers)
+        {
+            read[prompt] = answer is JsonObject ? ReadBehavior(answer) : JsonText.String(answer) is { Length: > 0 } text
+                ? SimulatedBehavior.Reply(text)
+                : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"\"{key}\" of prompt '{prompt}' must be a non-empty string or a behaviour object."));
+        }
+
+        return read;
+    }
+
+    /// <summary>Reads <c>{"afterRequests":n,"version":"id","answers":{...}}</c>.</summary>
+    private static ModelDrift ReadDrift(JsonNode node)
+    {
+        if (node is not JsonObject drift)
+        {
+            throw new FormatException("\"drift\" must be an object {\"afterRequests\":n,\"version\":\"model-id\",\"answers\":{...}}.");
+        }
+
+        var after = JsonText.Int(drift["afterRequests"]) ?? 0;
+        if (after < 0)
+        {
+            throw new FormatException("\"drift.afterRequests\" must be an integer of 0 or more.");
+        }
+
+        var version = JsonText.String(drift["version"]) is { Length: > 0 } v ? v : throw new FormatException("\"drift.version\" must be a non-empty string.");
+        var answers = drift["answers"] is { } answersNode ? ReadAnswers(answersNode, "drift.answers") : [];
+        return new ModelDrift(after, version, answers);
     }
 
     private static LatencyProfile ReadLatency(JsonObject latency) =>

@@ -109,7 +109,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 return;
             }
 
-            (behavior, rateLimits) = Choose(wire, request, script!, entry);
+            (behavior, rateLimits, _) = Choose(wire, request, script!, entry);
         }
 
         await PerformAsync(context, wire, request, behavior, rateLimits, script, entry, cancellationToken).ConfigureAwait(false);
@@ -148,7 +148,9 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         }
 
         var echo = script.EchoesPrefix;
-        return script.Next(next => TokenCost(wire, request, next, entry.Sequence, echo));
+        var decision = script.Next(request.LastUserMessage, next => TokenCost(wire, request, next, entry.Sequence, echo));
+        entry.ReportedModel = decision.ReportedModel;
+        return decision;
     }
 
     /// <summary>Acts the behaviour out: rate-limit headers, then an error, a hang, a reset or a reply (whole or streamed).</summary>
@@ -183,7 +185,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
                 await EndlessBody.WriteAsync(context, request.Stream, cancellationToken).ConfigureAwait(false);
                 return;
             default:
-                var plan = BuildPlan(wire, request, behavior, entry.Sequence, script?.EchoesPrefix ?? false, script?.OutputBillFactor ?? 1.0);
+                var plan = BuildPlan(wire, request, behavior, entry.Sequence, script?.EchoesPrefix ?? false, script?.OutputBillFactor ?? 1.0, entry.ReportedModel);
                 if (request.Stream)
                 {
                     await StreamAsync(context, wire, plan, behavior, pacer, entry, cancellationToken).ConfigureAwait(false);
@@ -207,7 +209,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         return (long)request.PromptTokens + output;
     }
 
-    private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence, bool echoPrefix, double outputBillFactor = 1.0)
+    private ReplyPlan BuildPlan(ChatWire wire, ChatRequestSummary request, SimulatedBehavior behavior, int sequence, bool echoPrefix, double outputBillFactor = 1.0, string? reportedModel = null)
     {
         var composer = state.Composer;
         var tokens = behavior.Kind switch
@@ -238,7 +240,7 @@ internal sealed class ChatRequestHandler(SimulatorState state)
         return new ReplyPlan
         {
             Id = wire.IdPrefix + StableHash.ToId(StableHash.Of(seed, "response", request.Model, sequence.ToString(CultureInfo.InvariantCulture)), 24),
-            Model = request.Model,
+            Model = reportedModel ?? request.Model,
             Created = state.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
             Tokens = tokens,
             Finish = finish,

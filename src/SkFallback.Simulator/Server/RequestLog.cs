@@ -107,6 +107,9 @@ internal sealed class RequestLog(TimeProvider timeProvider)
 
         public bool Slow { get; set; }
 
+        /// <summary>The model id the response reports when the script pins one (a version, or the version after a drift).</summary>
+        public string? ReportedModel { get; set; }
+
         public void End() => _ended.TrySetResult();
 
         public RecordedRequest ToRecord() => new(
@@ -127,6 +130,7 @@ internal sealed class RequestLog(TimeProvider timeProvider)
             Ended = _ended.Task.IsCompleted,
             ContentTokensSent = _tokensSent,
             SlowFirstToken = Slow,
+            ReportedModel = ReportedModel,
         };
     }
 }
