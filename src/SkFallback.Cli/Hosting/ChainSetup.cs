@@ -1,0 +1,96 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using SkFallback.Simulator;
+
+namespace SkFallback.Cli.Hosting;
+
+/// <summary>
+/// Builds fallback chains from an appsettings-style file exactly as an application does
+/// (<see cref="FallbackServiceCollectionExtensions.AddFallbackChatClient(IServiceCollection, IConfiguration, Action{FallbackOptions})"/>
+/// over the <c>SkFallback</c> section, Anthropic registered), optionally narrowed to one provider, and optionally pointed
+/// at the built-in simulator (offline).
+/// </summary>
+internal sealed class ChainSetup(IConfiguration configuration, ProviderSimulator? simulator)
+{
+    /// <summary>The API key providers get offline (the simulator accepts any).</summary>
+    public const string OfflineKey = "sim-key";
+
+    /// <summary>Gets the configuration the chains bind from.</summary>
+    public IConfiguration Configuration => configuration;
+
+    /// <summary>Gets the simulator the chains go to offline; <see langword="null"/> online.</summary>
+    public ProviderSimulator? Simulator => simulator;
+
+    /// <summary>Gets the configured providers (name, model) in chain order.</summary>
+    public IReadOnlyList<(string Name, string Model)> Providers()
+    {
+        var options = new FallbackOptions();
+        configuration.GetSection(FallbackOptions.SectionName).Bind(options);
+        return [.. options.Providers.Select(p => (p.Name, p.Model))];
+    }
+
+    /// <summary>Builds every target: each provider alone, in chain order, then the whole chain.</summary>
+    public List<EvalTarget> Targets()
+    {
+        var targets = new List<EvalTarget>();
+        var providers = Providers();
+        foreach (var (name, model) in providers)
+        {
+            targets.Add(Build(name, EvalTarget.ProviderKind, [model], name));
+        }
+
+        targets.Add(Build(EvalTarget.ChainKind, EvalTarget.ChainKind, [.. providers.Select(p => p.Model)], only: null));
+        return targets;
+    }
+
+    /// <summary>Builds a chain of the one provider named <paramref name="provider"/> (a judge, say).</summary>
+    public EvalTarget Single(string provider)
+    {
+        var providers = Providers();
+        var match = providers.FirstOrDefault(p => string.Equals(p.Name, provider, StringComparison.Ordinal));
+        return match.Name is null
+            ? throw new CliUsageException($"no provider '{provider}' in {FallbackOptions.SectionName}:Providers (have: {string.Join(", ", providers.Select(p => p.Name))})")
+            : Build(match.Name, EvalTarget.ProviderKind, [match.Model], match.Name);
+    }
+
+    private EvalTarget Build(string name, string kind, IReadOnlyList<string> models, string? only)
+    {
+        var services = new ServiceCollection();
+        services.AddSkFallbackAnthropic();
+        services.AddFallbackChatClient(configuration.GetSection(FallbackOptions.SectionName), options => Narrow(options, only));
+        var provider = services.BuildServiceProvider();
+        try
+        {
+            return new EvalTarget(name, kind, models, provider.GetRequiredService<IChatClient>(), provider);
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Keeps only <paramref name="only"/> (all when null) and, offline, points every provider at the simulator.</summary>
+    private void Narrow(FallbackOptions options, string? only)
+    {
+        for (var i = options.Providers.Count - 1; i >= 0; i--)
+        {
+            if (only is not null && !string.Equals(options.Providers[i].Name, only, StringComparison.Ordinal))
+            {
+                options.Providers.RemoveAt(i);
+            }
+        }
+
+        if (simulator is null)
+        {
+            return;
+        }
+
+        foreach (var provider in options.Providers)
+        {
+            provider.Endpoint = string.Equals(provider.Kind, ProviderKinds.Anthropic, StringComparison.OrdinalIgnoreCase) ? simulator.AnthropicEndpoint : simulator.OpenAIEndpoint;
+            provider.ApiKey = OfflineKey;
+        }
+    }
+}
