@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
 using SkFallback.Cli.Commands.Eval;
+using SkFallback.Cli.Commands.Events;
 using SkFallback.Cli.Evaluation;
 
 namespace SkFallback.Cli;
@@ -14,6 +15,7 @@ internal static class CliApp
         var root = new RootCommand("skfallback: evaluate the providers of a fallback chain and read its fallback-event log.")
         {
             EvalCommand.Create(environment),
+            EventsCommand.Create(environment),
         };
         return root;
     }

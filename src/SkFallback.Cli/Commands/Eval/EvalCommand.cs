@@ -11,5 +11,6 @@ internal static class EvalCommand
         EvalRunCommand.Create(environment),
         EvalCompareCommand.Create(environment),
         EvalReportCommand.Create(environment),
+        EvalEventsCommand.Create(environment),
     };
 }
