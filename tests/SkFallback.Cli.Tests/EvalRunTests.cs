@@ -162,6 +162,28 @@ public sealed class EvalRunTests
     }
 
     [Fact]
+    public async Task Run_JudgeFromTheJudgesList_GradesWithoutBeingATarget()
+    {
+        await using var chain = await StartAsync();
+        chain.Simulator.Model("grader-model").Always(SimulatedBehavior.Reply("""{"score": 2, "reason": "vague"}"""));
+        var config = chain.Folder.Write("judges.json", File.ReadAllText(chain.Config).TrimEnd().TrimEnd('}') + $$"""
+            ,
+              "Judges": [ { "Name": "grader", "Kind": "OpenAI", "Model": "grader-model", "ApiKey": "sim-key", "Endpoint": "{{chain.Simulator.OpenAIEndpoint}}" } ]
+            }
+            """);
+        var dataset = chain.Folder.Write("judged.jsonl", """{"id":"fr","prompt":"What is the capital of France?","expected":"Paris","checks":[{"type":"judge","minScore":3}]}""");
+
+        var result = await CliHarness.RunAsync("eval", "run", "-c", config, "-d", dataset, "-o", chain.Folder.File("run.json"), "--judge", "grader");
+
+        Assert.True(result.Exit == ExitCodes.Success, result.ToString());
+        var run = await ReadAsync(chain.Folder.File("run.json"));
+        Assert.Equal(["primary", "backup", "chain"], run.Targets.Select(t => t.Target));
+        Assert.All(run.Results, r => Assert.False(r.Passed));
+        Assert.All(run.Results, r => Assert.Equal(0.25, r.Score));
+        Assert.Equal(3, chain.Simulator.RequestsFor("grader-model").Count);
+    }
+
+    [Fact]
     public async Task Run_InvalidChainConfiguration_ExitsTwoNamingTheKey()
     {
         using var folder = new TempFolder();

@@ -44,21 +44,47 @@ internal sealed class ChainSetup(IConfiguration configuration, ProviderSimulator
         return targets;
     }
 
-    /// <summary>Builds a chain of the one provider named <paramref name="provider"/> (a judge, say).</summary>
+    /// <summary>
+    /// Builds a chain of the one provider named <paramref name="provider"/>: a judge. It is looked for in the top-level
+    /// <c>Judges</c> list first (providers of the same shape that are not evaluated themselves), then in the chain.
+    /// </summary>
     public EvalTarget Single(string provider)
     {
+        var judges = configuration.GetSection(JudgesSection).GetChildren().ToList();
+        if (judges.FirstOrDefault(j => string.Equals(j["Name"], provider, StringComparison.Ordinal)) is { } judge)
+        {
+            return Build(provider, EvalTarget.ProviderKind, [judge["Model"] ?? string.Empty], provider, WithJudge(judge));
+        }
+
         var providers = Providers();
         var match = providers.FirstOrDefault(p => string.Equals(p.Name, provider, StringComparison.Ordinal));
+        var known = string.Join(", ", judges.Select(j => j["Name"]).Concat(providers.Select(p => p.Name)));
         return match.Name is null
-            ? throw new CliUsageException($"no provider '{provider}' in {FallbackOptions.SectionName}:Providers (have: {string.Join(", ", providers.Select(p => p.Name))})")
+            ? throw new CliUsageException($"no provider '{provider}' in {JudgesSection} or {FallbackOptions.SectionName}:Providers (have: {known})")
             : Build(match.Name, EvalTarget.ProviderKind, [match.Model], match.Name);
     }
 
-    private EvalTarget Build(string name, string kind, IReadOnlyList<string> models, string? only)
+    /// <summary>The top-level section of judge providers.</summary>
+    public const string JudgesSection = "Judges";
+
+    /// <summary>The configuration with the judge appended to the chain's providers (the chain's other settings kept).</summary>
+    private IConfiguration WithJudge(IConfigurationSection judge)
+    {
+        var index = configuration.GetSection($"{FallbackOptions.SectionName}:Providers").GetChildren().Count();
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, value) in judge.AsEnumerable(makePathsRelative: true))
+        {
+            values[$"{FallbackOptions.SectionName}:Providers:{index}:{key}"] = value;
+        }
+
+        return new ConfigurationBuilder().AddConfiguration(configuration).AddInMemoryCollection(values).Build();
+    }
+
+    private EvalTarget Build(string name, string kind, IReadOnlyList<string> models, string? only, IConfiguration? from = null)
     {
         var services = new ServiceCollection();
         services.AddSkFallbackAnthropic();
-        services.AddFallbackChatClient(configuration.GetSection(FallbackOptions.SectionName), options => Narrow(options, only));
+        services.AddFallbackChatClient((from ?? configuration).GetSection(FallbackOptions.SectionName), options => Narrow(options, only));
         var provider = services.BuildServiceProvider();
         try
         {

@@ -21,7 +21,7 @@ internal sealed class EvalRunCommand
     private readonly Option<string?> _script = CommonOptions.SimulatorScript();
     private readonly Option<string> _out = new("--out", "-o") { Description = "Where the run is written (JSON).", DefaultValueFactory = _ => "eval-run.json" };
     private readonly Option<int> _concurrency = CommonOptions.Positive("--concurrency", "Most calls in flight at once.", 4);
-    private readonly Option<string?> _judge = new("--judge") { Description = "Provider (by name, alone) that grades 'judge' checks." };
+    private readonly Option<string?> _judge = new("--judge") { Description = "Provider that grades 'judge' checks, by name: from the top-level Judges list (not evaluated itself) or the chain." };
     private readonly Option<string[]> _tags = new("--tag") { Description = "Only cases with this tag (repeatable).", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> _json = CommonOptions.Json();
 
