@@ -280,6 +280,8 @@ internal sealed class GatewayServer : IAsyncDisposable
         {
             Operations.GatewayMetrics.Add(builder.Services);
         }
+
+        Operations.GatewayTracing.Add(builder.Services, options.Telemetry);
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ internal sealed class GatewayOptions
     /// <summary>Gets the dashboard's settings.</summary>
     public GatewayDashboardOptions Dashboard { get; } = new();
 
+    /// <summary>Gets where traces and metrics are exported (console or OTLP); nowhere by default.</summary>
+    public GatewayTelemetryOptions Telemetry { get; } = new();
+
     /// <summary>Gets where replicas share rate limits and budgets (Redis); in process when not configured.</summary>
     public GatewayRedisOptions Redis { get; } = new();
 

@@ -34,11 +34,43 @@ internal static class GatewayOptionsValidator
 
         ValidateRedis(options.Redis, errors);
         ValidateDashboard(options.Dashboard, errors);
+        ValidateTelemetry(options.Telemetry, errors);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Keys.Count; i++)
         {
             ValidateKey(options.Keys[i], FormattableString.Invariant($"{p}:Keys:{i}"), ids, hashes, errors);
+        }
+    }
+
+    private static void ValidateTelemetry(GatewayTelemetryOptions telemetry, List<string> errors)
+    {
+        const string p = GatewayOptions.SectionName + ":Telemetry";
+        if (!Enum.IsDefined(telemetry.Exporter))
+        {
+            errors.Add($"{p}:Exporter must be None, Console or Otlp (was {telemetry.Exporter}).");
+        }
+
+        if (!Enum.IsDefined(telemetry.OtlpProtocol))
+        {
+            errors.Add($"{p}:OtlpProtocol must be Grpc or HttpProtobuf (was {telemetry.OtlpProtocol}).");
+        }
+
+        if (telemetry.OtlpEndpoint is { } endpoint)
+        {
+            if (!endpoint.IsAbsoluteUri || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"{p}:OtlpEndpoint must be an absolute http or https URI, such as http://localhost:4317 (its value is not repeated: it may carry credentials).");
+            }
+            else if (telemetry.Exporter != TelemetryExporter.Otlp)
+            {
+                errors.Add($"{p}:OtlpEndpoint is set but {p}:Exporter is {telemetry.Exporter}; set Exporter to Otlp or remove the endpoint.");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(telemetry.ServiceName))
+        {
+            errors.Add($"{p}:ServiceName must not be empty.");
         }
     }
 
