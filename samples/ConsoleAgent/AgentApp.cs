@@ -19,6 +19,7 @@ internal static class AgentApp
 
     public static async Task<int> RunAsync(AgentSettings settings, CancellationToken cancellationToken)
     {
+        using var telemetry = SampleTelemetry.Start(settings.Telemetry, settings.OtlpEndpoint);
         var live = settings.ForceOffline ? [] : LiveProviders.FromEnvironment();
         await using var stage = live.Count == 0 ? await OfflineStage.StartAsync(settings.Seed, cancellationToken) : null;
         var providers = stage?.Providers ?? live;

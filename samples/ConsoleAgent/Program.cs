@@ -5,6 +5,30 @@ var chat = new Option<bool>("--chat") { Description = "Talk to the agent interac
 var offline = new Option<bool>("--offline") { Description = "Use the built-in provider simulator even when API keys are set." };
 var seed = new Option<int>("--seed") { Description = "Seed of the simulator's replies and latencies.", DefaultValueFactory = _ => 7 };
 var verbose = new Option<bool>("--verbose") { Description = "Log every attempt, retry and fallback as it happens." };
+var telemetry = new Option<string>("--telemetry")
+{
+    Description = "Export traces and metrics (OpenTelemetry GenAI conventions): none, console, or otlp (a collector, gRPC).",
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SKFALLBACK_TELEMETRY") ?? ConsoleAgent.SampleTelemetry.None,
+};
+telemetry.AcceptOnlyFromAmong(ConsoleAgent.SampleTelemetry.None, ConsoleAgent.SampleTelemetry.Console, ConsoleAgent.SampleTelemetry.Otlp);
+var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "The OTLP collector (gRPC), e.g. http://localhost:4317; default OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4317." };
+otlpEndpoint.Validators.Add(result =>
+{
+    var text = result.GetValueOrDefault<string?>();
+    if (text is null)
+    {
+        return;
+    }
+
+    if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+    {
+        result.AddError("--otlp-endpoint must be an absolute http or https URI, such as http://localhost:4317.");
+    }
+    else if (result.Parent?.GetValue(telemetry) != ConsoleAgent.SampleTelemetry.Otlp)
+    {
+        result.AddError("--otlp-endpoint needs --telemetry otlp.");
+    }
+});
 
 var root = new RootCommand(
     """
@@ -29,12 +53,18 @@ var root = new RootCommand(
       DEEPSEEK_API_KEY    DeepSeek     (SKFALLBACK_DEEPSEEK_MODEL, default deepseek-chat)
       GEMINI_API_KEY      Gemini       (SKFALLBACK_GEMINI_MODEL, default gemini-2.0-flash-001)
       OPENROUTER_API_KEY  OpenRouter   (SKFALLBACK_OPENROUTER_MODEL, default openai/gpt-4o-mini-2024-07-18)
+
+    --telemetry console|otlp (or SKFALLBACK_TELEMETRY) exports each call's span with one "chat {model}" span per
+    attempt and the gen_ai.* / skfallback.* metrics; message content only with
+    OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true.
     """)
 {
     chat,
     offline,
     seed,
     verbose,
+    telemetry,
+    otlpEndpoint,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -43,7 +73,9 @@ root.SetAction(async (parse, cancellationToken) =>
         Chat: parse.GetValue(chat),
         ForceOffline: parse.GetValue(offline),
         Seed: parse.GetValue(seed),
-        Verbose: parse.GetValue(verbose));
+        Verbose: parse.GetValue(verbose),
+        Telemetry: parse.GetValue(telemetry)!,
+        OtlpEndpoint: parse.GetValue(otlpEndpoint) is { } endpoint ? new Uri(endpoint) : null);
     return await AgentApp.RunAsync(settings, cancellationToken);
 });
 
