@@ -53,6 +53,26 @@ public sealed class ModelScript
         return this;
     }
 
+    /// <summary>Queues the next <paramref name="requests"/> behaviours of a seeded <see cref="FaultMix"/>, after those already queued.</summary>
+    /// <param name="mix">The mix.</param>
+    /// <param name="requests">How many requests draw from it (at least 1); later ones get <see cref="Always"/>'s behaviour.</param>
+    /// <returns>This script.</returns>
+    public ModelScript Then(FaultMix mix, int requests)
+    {
+        ArgumentNullException.ThrowIfNull(mix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(requests, 1);
+        var drawn = mix.Draw(requests);
+        lock (_gate)
+        {
+            foreach (var behavior in drawn)
+            {
+                _queue.Enqueue(behavior);
+            }
+        }
+
+        return this;
+    }
+
     /// <summary>Sets the behaviour used once the queue is empty (initially <see cref="SimulatedBehavior.Ok"/>).</summary>
     /// <param name="behavior">The behaviour.</param>
     /// <returns>This script.</returns>

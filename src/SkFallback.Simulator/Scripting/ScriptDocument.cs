@@ -17,7 +17,9 @@ namespace SkFallback.Simulator.Scripting;
 /// that bills more output tokens than it sent (<see cref="ModelScript.BillOutputTokens"/>); <c>"answers":{"prompt":"text"}</c>
 /// for known prompts (<see cref="ModelScript.Answer(string, SimulatedBehavior)"/>; a value may be a behaviour object),
 /// <c>"version":"id"</c> for the reported model id, and <c>"drift":{"afterRequests":n,"version":"id","answers":{...}}</c>
-/// for a version switch (<see cref="ModelScript.DriftAfter(int, string, IReadOnlyDictionary{string, SimulatedBehavior})"/>);
+/// for a version switch (<see cref="ModelScript.DriftAfter(int, string, IReadOnlyDictionary{string, SimulatedBehavior})"/>),
+/// <c>"faultMix":{"requests":800,"seed":13,"serverErrorShare":0.3,"dropShare":0.05,"stallShare":0.03}</c> to queue a
+/// seeded <see cref="FaultMix"/> after <c>then</c>'s steps;
 /// a file holds <c>{"models":{"model-id":{...}}}</c>.
 /// </summary>
 internal static class ScriptDocument
@@ -139,6 +141,21 @@ internal static class ScriptDocument
             throw new FormatException("\"then\" must be an array of behaviours.");
         }
 
+        switch (script["faultMix"])
+        {
+            case null:
+                break;
+            case JsonObject mix:
+                foreach (var behavior in ReadFaultMix(mix))
+                {
+                    queue.Add((behavior, 1));
+                }
+
+                break;
+            default:
+                throw new FormatException("\"faultMix\" must be an object {\"requests\":n,\"seed\":n,\"serverErrorShare\":0.3,\"dropShare\":0.05,\"stallShare\":0.03}.");
+        }
+
         return queue;
     }
 
@@ -178,6 +195,23 @@ internal static class ScriptDocument
         var version = JsonText.String(drift["version"]) is { Length: > 0 } v ? v : throw new FormatException("\"drift.version\" must be a non-empty string.");
         var answers = drift["answers"] is { } answersNode ? ReadAnswers(answersNode, "drift.answers") : [];
         return new ModelDrift(after, version, answers);
+    }
+
+    /// <summary>Draws a <c>faultMix</c>'s behaviours (queued after <c>then</c>'s).</summary>
+    private static IReadOnlyList<SimulatedBehavior> ReadFaultMix(JsonObject mix)
+    {
+        var requests = JsonText.Int(mix["requests"]) is { } n and >= 1 ? n : throw new FormatException("\"faultMix.requests\" must be an integer of at least 1.");
+        try
+        {
+            return new FaultMix(Number(mix["serverErrorShare"]) ?? 0, Number(mix["dropShare"]) ?? 0, Number(mix["stallShare"]) ?? 0, JsonText.Int(mix["seed"]) ?? 1)
+            {
+                MaxTokensBeforeFault = JsonText.Int(mix["maxTokensBeforeFault"]) ?? 20,
+            }.Draw(requests);
+        }
+        catch (ArgumentOutOfRangeException exception)
+        {
+            throw new FormatException("\"faultMix\": " + exception.Message, exception);
+        }
     }
 
     private static LatencyProfile ReadLatency(JsonObject latency) =>

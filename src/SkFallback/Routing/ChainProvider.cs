@@ -108,8 +108,17 @@ internal sealed class ChainProvider : IDisposable
     /// <summary>Gets the gaps between this provider's stream updates, as the stall detector measured them.</summary>
     public Streaming.StallGaps Gaps { get; } = new();
 
-    /// <summary>The stall limit of the next stream: adaptive once enough gaps are known, capped by <see cref="StallTimeout"/>. Once per stream.</summary>
+    /// <summary>The stall limit of the next stream: adaptive once enough gaps are known, capped by <see cref="StallTimeout"/>. Once per stream, and once per stall check (see <see cref="AdaptiveStallLimit"/>).</summary>
     public TimeSpan StallLimit() => Streaming.StallGaps.Limit(StallTimeout, StallFloor, StallFactor, StallFactor > 0 ? Gaps.P99() : null);
+
+    private Func<TimeSpan>? _stallLimit;
+
+    /// <summary>
+    /// Gets <see cref="StallLimit"/> as a delegate the stall detector reads at its checks, or null when the limit does not
+    /// adapt: streams started before the provider had enough gaps (many at once) take the learned limit once it exists.
+    /// Made once per provider.
+    /// </summary>
+    public Func<TimeSpan>? AdaptiveStallLimit => StallFactor > 0 && StallTimeout != Timeout.InfiniteTimeSpan ? _stallLimit ??= StallLimit : null;
 
     /// <summary>Gets the model's context window: the configured one, else the price catalog's.</summary>
     public int? ContextWindow { get; private set; }

@@ -114,7 +114,7 @@ internal static class ProviderStream
         if (s.Stall is null && s.ContentSeen && provider.StallTimeout != Timeout.InfiniteTimeSpan)
         {
             s.Stall = chain.StallDetectors.Rent();
-            s.Stall.Start(attempt.Source, provider.StallLimit(), provider.Gaps);
+            s.Stall.Start(attempt.Source, provider.StallLimit(), provider.Gaps, provider.AdaptiveStallLimit);
         }
     }
 

@@ -31,6 +31,7 @@ internal sealed class StreamStallDetector : IDisposable
     // The last check that saw a new chunk (or the start): no chunk has come since, and the last one came at or before it.
     private long _activeAt;
     private StallGaps? _gaps;
+    private Func<TimeSpan>? _relimit;
     private volatile bool _tripped;
 
     /// <summary>Creates a detector; its timer is created once and idles until <see cref="Start"/>.</summary>
@@ -65,7 +66,11 @@ internal sealed class StreamStallDetector : IDisposable
     /// <param name="target">The source to cancel when the stream stalls (typically the attempt's).</param>
     /// <param name="stallTimeout">The longest quiet time allowed between chunks (at least one tick; infinite disables the detector).</param>
     /// <param name="gaps">Where the gaps measured are recorded (the provider's), if anywhere.</param>
-    public void Start(CancellationTokenSource target, TimeSpan stallTimeout, StallGaps? gaps = null)
+    /// <param name="relimit">
+    /// The provider's current stall limit, read again at every check, if it adapts: a stream started before its provider
+    /// had enough samples (many streams started at once) adopts the learned limit as soon as the others teach it.
+    /// </param>
+    public void Start(CancellationTokenSource target, TimeSpan stallTimeout, StallGaps? gaps = null, Func<TimeSpan>? relimit = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (stallTimeout != Timeout.InfiniteTimeSpan)
@@ -77,6 +82,7 @@ internal sealed class StreamStallDetector : IDisposable
         {
             _target = target;
             _gaps = gaps;
+            _relimit = stallTimeout == Timeout.InfiniteTimeSpan ? null : relimit;
             _tripped = false;
             _chunks = 0;
             _seenChunks = 0;
@@ -106,6 +112,7 @@ internal sealed class StreamStallDetector : IDisposable
 
             _target = null;
             _gaps = null;
+            _relimit = null;
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             return _tripped;
         }
@@ -128,6 +135,7 @@ internal sealed class StreamStallDetector : IDisposable
                 return;
             }
 
+            Relimit();
             var now = _timeProvider.GetTimestamp();
             var chunks = Volatile.Read(ref _chunks);
             if (chunks != _seenChunks)
@@ -157,5 +165,15 @@ internal sealed class StreamStallDetector : IDisposable
 
         // Cancel outside the lock: cancellation runs the stream's callbacks synchronously.
         cancel?.Cancel();
+    }
+
+    /// <summary>Takes the provider's current limit and its check period, once per check (never per chunk).</summary>
+    private void Relimit()
+    {
+        if (_relimit?.Invoke() is { } limit && limit != StallTimeout && limit > TimeSpan.Zero && limit != Timeout.InfiniteTimeSpan)
+        {
+            StallTimeout = limit;
+            _period = PeriodFor(limit);
+        }
     }
 }

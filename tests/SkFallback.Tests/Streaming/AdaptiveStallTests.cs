@@ -104,4 +104,60 @@ public sealed class AdaptiveStallTests
         Assert.Equal(Floor2s, limit);
         Assert.InRange(trippedAt!.Value - last, Floor2s, Floor2s + TimeSpan.FromMilliseconds(100));
     }
+
+    [Fact]
+    public void Detector_StartedBeforeTheProviderHadSamples_AdoptsTheLearnedLimitAtItsNextCheck()
+    {
+        // Many streams started at once: none had samples at its start, so each began with the 15 s timeout; streams
+        // that finish meanwhile teach the provider its gaps, and a stream that then stalls is caught near the floor.
+        var time = new FakeTimeProvider();
+        var gaps = new StallGaps();
+        using var detector = new StreamStallDetector(time);
+        using var target = new CancellationTokenSource();
+        DateTimeOffset? trippedAt = null;
+        using var registration = target.Token.Register(() => trippedAt = time.GetUtcNow());
+        detector.Start(target, Timeout15s, gaps, () => StallGaps.Limit(Timeout15s, Floor2s, 4, gaps.P99()));
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(5));
+            detector.OnChunk();
+        }
+
+        var last = time.GetUtcNow();
+        gaps.Record(TimeSpan.FromMilliseconds(5), 1_000);
+        for (var step = 0; step < 20_000 && trippedAt is null; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        // At most one check of the cold limit (5% of 15 s) late, not 15 s.
+        Assert.True(detector.Tripped);
+        Assert.Equal(Floor2s, detector.StallTimeout);
+        Assert.InRange(trippedAt!.Value - last, Floor2s, Floor2s + StreamStallDetector.PeriodFor(Timeout15s));
+    }
+
+    [Fact]
+    public void Detector_LearnedLimitWhileAStreamIsQuiet_TripsOnceTheQuietTimeReachesIt()
+    {
+        var time = new FakeTimeProvider();
+        var gaps = new StallGaps();
+        using var detector = new StreamStallDetector(time);
+        using var target = new CancellationTokenSource();
+        detector.Start(target, Timeout15s, gaps, () => StallGaps.Limit(Timeout15s, Floor2s, 4, gaps.P99()));
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        detector.OnChunk();
+        for (var step = 0; step < 300; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+        }
+
+        Assert.False(detector.Tripped);
+
+        // Quiet for 3 s already when the provider learns a 2 s limit: the next check trips it.
+        gaps.Record(TimeSpan.FromMilliseconds(5), 1_000);
+        time.Advance(StreamStallDetector.PeriodFor(Timeout15s));
+
+        Assert.True(detector.Tripped);
+        Assert.True(target.IsCancellationRequested);
+    }
 }
