@@ -55,6 +55,29 @@ public sealed class EvalRunTests
     }
 
     [Fact]
+    public async Task Run_Stream_RecordsFirstChunkAndTheChainsTrailer()
+    {
+        await using var chain = await StartAsync();
+        chain.Simulator.Model(PrimaryModel).Always(SimulatedBehavior.ServerError(503));
+
+        var (result, path) = await chain.EvalRunAsync("run.json", "--stream");
+
+        Assert.True(result.Exit == ExitCodes.Success, result.ToString());
+        var run = await ReadAsync(path);
+        Assert.True(run.Streamed);
+        var whole = run.Targets.Single(t => t.Target == "chain");
+        Assert.Equal(4, whole.Passed);
+        Assert.NotNull(whole.FirstChunkP50Ms);
+        Assert.All(run.Results.Where(r => r.Target == "chain"), r =>
+        {
+            Assert.Equal("backup", r.Provider);
+            Assert.True(r.FirstChunkMs > 0 && r.FirstChunkMs <= r.LatencyMs, r.CaseId);
+            Assert.True(r.CostUsd > 0, r.CaseId);
+        });
+        Assert.All(chain.Simulator.RequestsFor(BackupModel), r => Assert.True(r.Stream));
+    }
+
+    [Fact]
     public async Task Run_Json_PrintsTheTargetsOnStandardOutput()
     {
         await using var chain = await StartAsync();

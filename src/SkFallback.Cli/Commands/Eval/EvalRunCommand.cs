@@ -23,6 +23,7 @@ internal sealed class EvalRunCommand
     private readonly Option<int> _concurrency = CommonOptions.Positive("--concurrency", "Most calls in flight at once.", 4);
     private readonly Option<string?> _judge = new("--judge") { Description = "Provider that grades 'judge' checks, by name: from the top-level Judges list (not evaluated itself) or the chain." };
     private readonly Option<string[]> _tags = new("--tag") { Description = "Only cases with this tag (repeatable).", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<bool> _stream = new("--stream") { Description = "Stream every call and record the time to first content too." };
     private readonly Option<bool> _json = CommonOptions.Json();
 
     private EvalRunCommand(CliEnvironment environment) => _environment = environment;
@@ -33,7 +34,7 @@ internal sealed class EvalRunCommand
         var run = new EvalRunCommand(environment);
         var command = new Command("run", "Run a golden set against each provider alone and the whole chain; write the run file.")
         {
-            run._dataset, run._config, run._offline, run._script, run._out, run._concurrency, run._judge, run._tags, run._json,
+            run._dataset, run._config, run._offline, run._script, run._out, run._concurrency, run._judge, run._tags, run._stream, run._json,
         };
         command.SetAction(run.RunAsync);
         return command;
@@ -60,7 +61,7 @@ internal sealed class EvalRunCommand
         try
         {
             var started = _environment.Time.GetUtcNow();
-            var runner = new EvalRunner(scorer, _environment.Time, parse.GetValue(_concurrency));
+            var runner = new EvalRunner(scorer, _environment.Time, parse.GetValue(_concurrency), parse.GetValue(_stream));
             var results = await RunWithProgressAsync(runner, targets, cases, parse.GetValue(_json), cancellationToken);
             var run = new EvalRun
             {
@@ -68,6 +69,7 @@ internal sealed class EvalRunCommand
                 Dataset = Path.GetFileName(datasetPath),
                 CaseCount = cases.Count,
                 Offline = session.Offline,
+                Streamed = parse.GetValue(_stream),
                 Targets = RunSummarizer.Summarize(targets, results),
                 Results = results,
             };

@@ -11,7 +11,7 @@ internal static class SummaryTable
     public static Table Of(IReadOnlyList<TargetSummary> targets)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("target", "kind", "models", "passed", "quality", "score", "p50 ms", "p95 ms", "cost $", "errors");
+            .AddColumns("target", "kind", "models", "passed", "quality", "score", "p50 ms", "p95 ms", "first chunk p50 ms", "cost $", "errors");
         foreach (var t in targets)
         {
             table.AddRow(
@@ -23,6 +23,7 @@ internal static class SummaryTable
                 Invariant($"{t.MeanScore:0.00}"),
                 Invariant($"{t.LatencyP50Ms:0}"),
                 Invariant($"{t.LatencyP95Ms:0}"),
+                t.FirstChunkP50Ms is { } first ? Invariant($"{first:0}") : "-",
                 Invariant($"{t.CostUsd:0.######}"),
                 t.Errors == 0 ? "0" : $"[red]{t.Errors}[/]");
         }

@@ -32,7 +32,7 @@ internal static class HtmlReport
 
     private static void AppendSummary(StringBuilder html, IReadOnlyList<TargetSummary> targets)
     {
-        html.Append("<table><tr><th>target</th><th>kind</th><th>models</th><th>passed</th><th>quality</th><th>mean score</th><th>p50 ms</th><th>p95 ms</th><th>cost $</th><th>errors</th></tr>\n");
+        html.Append("<table><tr><th>target</th><th>kind</th><th>models</th><th>passed</th><th>quality</th><th>mean score</th><th>p50 ms</th><th>p95 ms</th><th>first chunk p50 ms</th><th>cost $</th><th>errors</th></tr>\n");
         foreach (var t in targets)
         {
             html.Append("<tr><td>").Append(Encode(t.Target)).Append("</td><td>").Append(t.Kind)
@@ -42,6 +42,7 @@ internal static class HtmlReport
                 .Append("</td><td>").Append(Invariant($"{t.MeanScore:0.00}"))
                 .Append("</td><td>").Append(Invariant($"{t.LatencyP50Ms:0}"))
                 .Append("</td><td>").Append(Invariant($"{t.LatencyP95Ms:0}"))
+                .Append("</td><td>").Append(t.FirstChunkP50Ms is { } first ? Invariant($"{first:0}") : "-")
                 .Append("</td><td>").Append(Invariant($"{t.CostUsd:0.######}"))
                 .Append("</td><td>").Append(t.Errors.ToString(CultureInfo.InvariantCulture)).Append("</td></tr>\n");
         }

@@ -30,6 +30,9 @@ internal sealed record CaseResult
     /// <summary>Gets the latency of the call in milliseconds, retries and fallbacks included.</summary>
     public double LatencyMs { get; init; }
 
+    /// <summary>Gets the time to the first content in milliseconds (<c>--stream</c> runs only).</summary>
+    public double? FirstChunkMs { get; init; }
+
     /// <summary>Gets the cost in US dollars from reported usage and the price catalog; <see langword="null"/> when unknown.</summary>
     public decimal? CostUsd { get; init; }
 

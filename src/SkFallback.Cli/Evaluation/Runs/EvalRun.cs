@@ -18,6 +18,9 @@ internal sealed record EvalRun
     /// <summary>Gets how many cases the set holds.</summary>
     public int CaseCount { get; init; }
 
+    /// <summary>Gets whether the cases were streamed (<c>--stream</c>; first-chunk times recorded).</summary>
+    public bool Streamed { get; init; }
+
     /// <summary>Gets whether the run went to the built-in simulator.</summary>
     public bool Offline { get; init; }
 

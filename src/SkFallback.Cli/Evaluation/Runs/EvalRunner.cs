@@ -8,7 +8,7 @@ namespace SkFallback.Cli.Evaluation.Runs;
 /// Results come back in target order, then case order, whatever order the calls finished in.
 /// Latency is the call alone: scoring (an embedding, a judge's call) is not in it.
 /// </summary>
-internal sealed class EvalRunner(CaseScorer scorer, TimeProvider time, int concurrency)
+internal sealed class EvalRunner(CaseScorer scorer, TimeProvider time, int concurrency, bool stream = false)
 {
     /// <summary>Runs the set; <paramref name="progress"/> is told of each result as it is scored.</summary>
     public async Task<List<CaseResult>> RunAsync(IReadOnlyList<EvalTarget> targets, IReadOnlyList<GoldenCase> cases, Action<CaseResult>? progress, CancellationToken cancellationToken)
@@ -41,9 +41,17 @@ internal sealed class EvalRunner(CaseScorer scorer, TimeProvider time, int concu
         var options = golden.Tools.Count > 0 ? new ChatOptions { Tools = [.. golden.Tools] } : null;
         var started = time.GetTimestamp();
         ChatResponse response;
+        double? firstChunkMs = null;
         try
         {
-            response = await target.Client.GetResponseAsync(golden.Messages, options, cancellationToken);
+            if (stream)
+            {
+                (response, firstChunkMs) = await StreamAsync(target, golden, options, started, cancellationToken);
+            }
+            else
+            {
+                response = await target.Client.GetResponseAsync(golden.Messages, options, cancellationToken);
+            }
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -60,6 +68,24 @@ internal sealed class EvalRunner(CaseScorer scorer, TimeProvider time, int concu
 
         var latency = time.GetElapsedTime(started).TotalMilliseconds;
         var checks = await scorer.ScoreAsync(golden, response, cancellationToken);
-        return ResponseFacts.ToResult(target.Name, golden, response, latency, checks);
+        return ResponseFacts.ToResult(target.Name, golden, response, latency, checks) with { FirstChunkMs = firstChunkMs is { } first ? Math.Round(first, 2) : null };
+    }
+
+    /// <summary>Streams the answer, timing its first content; the updates (the chain's trailer included) make the response.</summary>
+    private async Task<(ChatResponse Response, double? FirstChunkMs)> StreamAsync(EvalTarget target, GoldenCase golden, ChatOptions? options, long started, CancellationToken cancellationToken)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        double? first = null;
+        await foreach (var update in target.Client.GetStreamingResponseAsync(golden.Messages, options, cancellationToken))
+        {
+            if (first is null && update.Contents.Any(c => c is TextContent { Text.Length: > 0 } or FunctionCallContent))
+            {
+                first = time.GetElapsedTime(started).TotalMilliseconds;
+            }
+
+            updates.Add(update);
+        }
+
+        return (updates.ToChatResponse(), first);
     }
 }

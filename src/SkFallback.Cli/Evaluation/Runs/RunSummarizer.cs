@@ -26,6 +26,7 @@ internal static class RunSummarizer
             MeanScore = results.Count == 0 ? 0 : Math.Round(results.Average(r => r.Score), 4),
             LatencyP50Ms = Percentile(latencies, 0.50),
             LatencyP95Ms = Percentile(latencies, 0.95),
+            FirstChunkP50Ms = results.Any(r => r.FirstChunkMs is not null) ? Percentile([.. results.Select(r => r.FirstChunkMs).OfType<double>().Order()], 0.50) : null,
             CostUsd = results.Sum(r => r.CostUsd ?? 0),
         };
     }

@@ -36,6 +36,9 @@ internal sealed record TargetSummary
     /// <summary>Gets the 95th-percentile latency in milliseconds.</summary>
     public double LatencyP95Ms { get; init; }
 
+    /// <summary>Gets the median time to first content in milliseconds (<c>--stream</c> runs only).</summary>
+    public double? FirstChunkP50Ms { get; init; }
+
     /// <summary>Gets the total cost in US dollars of the answers whose cost is known.</summary>
     public decimal CostUsd { get; init; }
 }
