@@ -142,6 +142,33 @@ public sealed class AttemptSpanTests : IClassFixture<SimulatorFixture>
     }
 
     [Theory]
+    [MemberData(nameof(WiresAndModes))]
+    public async Task EveryProviderFails_TheCallSpanEndsInErrorNamingTheKind(WireFormat wire, bool streaming)
+    {
+        string a = Name("otel-ex-a", wire, streaming), b = Name("otel-ex-b", wire, streaming);
+        Sim.Model(a).Always(SimulatedBehavior.ServerError());
+        Sim.Model(b).Always(SimulatedBehavior.RateLimited(TimeSpan.FromSeconds(1)));
+        using var capture = new OtelCapture();
+        var options = new FallbackOptions { MaxRetriesPerProvider = 0 };
+        options.Add(_fixture.Provider("a", a, wire));
+        options.Add(_fixture.Provider("b", b, wire));
+        using var client = new FallbackChatClient(options);
+
+        await Assert.ThrowsAsync<FallbackExhaustedException>(() => Ask(client, streaming));
+
+        var trace = capture.TraceOf(a);
+        var call = Assert.Single(trace, s => s.Kind == ActivityKind.Internal);
+        Assert.Equal(ActivityStatusCode.Error, call.Status);
+        Assert.Equal("Unknown", call.GetTagItem("error.type"));
+        Assert.Equal(2, call.GetTagItem("skfallback.attempt_count"));
+        Assert.Equal(2, call.Events.Count(e => e.Name == "skfallback.attempt_failed"));
+        var attempts = trace.Where(s => s.Kind == ActivityKind.Client).OrderBy(s => s.StartTimeUtc).ToList();
+        Assert.Equal(["ServerError", "RateLimited"], attempts.Select(s => (string?)s.GetTagItem("error.type")));
+        Assert.All(attempts, s => Assert.Equal(call.SpanId, s.ParentSpanId));
+        Assert.Equal("ServerError", attempts[1].GetTagItem("skfallback.fallback.reason"));
+    }
+
+    [Theory]
     [InlineData(WireFormat.OpenAI)]
     [InlineData(WireFormat.Anthropic)]
     public async Task Continuation_TheContinuingAttemptNamesTheBrokenProvider(WireFormat wire)

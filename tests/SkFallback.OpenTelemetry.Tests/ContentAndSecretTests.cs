@@ -87,6 +87,67 @@ public sealed class ContentAndSecretTests : IClassFixture<SimulatorFixture>
     }
 
     [Theory]
+    [InlineData("true", true)]
+    [InlineData("TRUE", true)]
+    [InlineData("false", false)]
+    [InlineData(null, false)]
+    public async Task EnvironmentVariable_OptsInWhenTheOptionIsUnset(string? value, bool captured)
+    {
+        var model = $"otel-env-{value ?? "unset"}".ToLowerInvariant();
+        var before = Environment.GetEnvironmentVariable(FallbackTelemetry.CaptureMessageContentVariable);
+        Environment.SetEnvironmentVariable(FallbackTelemetry.CaptureMessageContentVariable, value);
+        FallbackChatClient client;
+        try
+        {
+            // Read when the chain is built, as MEAI reads it when its client is.
+            var options = new FallbackOptions();
+            options.Add(_fixture.Provider("only", model, WireFormat.OpenAI));
+            client = new FallbackChatClient(options);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(FallbackTelemetry.CaptureMessageContentVariable, before);
+        }
+
+        using var capture = new OtelCapture();
+        using (client)
+        {
+            await AttemptSpanTests.Ask(client, streaming: false, Question);
+        }
+
+        var attempt = Assert.Single(capture.TraceOf(model), s => s.Kind == ActivityKind.Client);
+        Assert.Equal(captured, attempt.GetTagItem("gen_ai.input.messages") is string input && input.Contains(Question, StringComparison.Ordinal));
+        Assert.Equal(captured, attempt.GetTagItem("gen_ai.output.messages") is string);
+    }
+
+    [Fact]
+    public async Task OptionFalse_WinsOverTheEnvironment()
+    {
+        const string Model = "otel-env-overridden";
+        var before = Environment.GetEnvironmentVariable(FallbackTelemetry.CaptureMessageContentVariable);
+        Environment.SetEnvironmentVariable(FallbackTelemetry.CaptureMessageContentVariable, "true");
+        FallbackChatClient client;
+        try
+        {
+            var options = new FallbackOptions { CaptureMessageContent = false };
+            options.Add(_fixture.Provider("only", Model, WireFormat.Anthropic));
+            client = new FallbackChatClient(options);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(FallbackTelemetry.CaptureMessageContentVariable, before);
+        }
+
+        using var capture = new OtelCapture();
+        using (client)
+        {
+            await AttemptSpanTests.Ask(client, streaming: true, Question);
+        }
+
+        Assert.All(capture.TraceOf(Model), s => Assert.Null(s.GetTagItem("gen_ai.input.messages")));
+    }
+
+    [Theory]
     [MemberData(nameof(WiresAndModes))]
     public async Task EchoedKeyAndKeyInTheMessages_InNoSpanOrMetric_EvenWithContentOptedIn(WireFormat wire, bool streaming)
     {

@@ -15,11 +15,13 @@ internal static class MessageContent
     public static bool EnabledByEnvironment() =>
         string.Equals(Environment.GetEnvironmentVariable(FallbackTelemetry.CaptureMessageContentVariable), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The messages as the conventions' JSON, keys masked; a part that cannot be written (an argument of a type JSON cannot serialize) gives <c>[]</c>: telemetry never fails a call.</summary>
     public static string Serialize(IEnumerable<ChatMessage> messages, ChatFinishReason? finishReason, SecretRedactor redactor)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        try
         {
+            using var writer = new Utf8JsonWriter(buffer);
             writer.WriteStartArray();
             foreach (var message in messages)
             {
@@ -27,6 +29,10 @@ internal static class MessageContent
             }
 
             writer.WriteEndArray();
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or JsonException or ArgumentException)
+        {
+            return "[]";
         }
 
         return redactor.Redact(Encoding.UTF8.GetString(buffer.WrittenSpan));
