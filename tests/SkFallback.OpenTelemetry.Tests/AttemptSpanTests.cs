@@ -171,6 +171,37 @@ public sealed class AttemptSpanTests : IClassFixture<SimulatorFixture>
     [Theory]
     [InlineData(WireFormat.OpenAI)]
     [InlineData(WireFormat.Anthropic)]
+    public async Task CallerLeavesMidStream_TheAttemptSpanEndsCancelled(WireFormat wire)
+    {
+        var model = Name("otel-left", wire, true);
+        Sim.Model(model).WithLatency(new LatencyProfile(TimeSpan.Zero, 20, 0));
+        using var capture = new OtelCapture();
+        var options = new FallbackOptions();
+        options.Streaming.CommitChunks = 1;
+        options.Add(_fixture.Provider("only", model, wire));
+        using var client = new FallbackChatClient(options);
+
+        await foreach (var update in client.GetStreamingResponseAsync("Name a colour.", cancellationToken: TestContext.Current.CancellationToken))
+        {
+            if (!string.IsNullOrEmpty(update.Text))
+            {
+                break;
+            }
+        }
+
+        var trace = capture.TraceOf(model);
+        var attempt = Assert.Single(trace, s => s.Kind == ActivityKind.Client);
+        Assert.Equal("Cancelled", attempt.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Error, attempt.Status);
+        Assert.NotNull(attempt.GetTagItem("gen_ai.response.time_to_first_chunk"));
+        var call = Assert.Single(trace, s => s.Kind == ActivityKind.Internal);
+        Assert.Equal(call.SpanId, attempt.ParentSpanId);
+        Assert.True(attempt.Duration > TimeSpan.Zero);
+    }
+
+    [Theory]
+    [InlineData(WireFormat.OpenAI)]
+    [InlineData(WireFormat.Anthropic)]
     public async Task Continuation_TheContinuingAttemptNamesTheBrokenProvider(WireFormat wire)
     {
         string primary = Name("otel-cont-a", wire, true), backup = Name("otel-cont-b", wire, true);
