@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SkFallback.Engine;
 using SkFallback.Routing;
 
@@ -14,9 +15,11 @@ internal sealed class CostMeter
     private readonly TokenEstimator _tokens;
     private readonly TimeProvider _timeProvider;
     private readonly double _reserveMargin;
+    private readonly ILogger _logger;
 
-    public CostMeter(ISpendLedger ledger, TokenEstimator tokens, TimeProvider timeProvider, double reserveMargin)
+    public CostMeter(ISpendLedger ledger, TokenEstimator tokens, TimeProvider timeProvider, double reserveMargin, ILogger logger)
     {
+        _logger = logger;
         _ledger = ledger;
         _tokens = tokens;
         _timeProvider = timeProvider;
@@ -91,9 +94,13 @@ internal sealed class CostMeter
             }
 
             // Billed past the allowance the hold covered: later holds for this provider/model cover it (any outcome is billed).
-            if (request is not null && output > 0 && provider.Price is { } billed)
+            if (request is not null && output > 0 && provider.Price is { } billed && provider.OutputBilling is { } billing)
             {
-                provider.OutputBilling?.Observe(output, RoutingRequest.OutputAllowance(request.Options, billed));
+                var allowance = RoutingRequest.OutputAllowance(request.Options, billed);
+                if (billing.Observe(output, allowance))
+                {
+                    Diagnostics.Log.OutputOverbilled(_logger, provider.Name, provider.Model, output, allowance, billing.Factor);
+                }
             }
         }
         else if (request is not null && Billable(outcome, statusCode, deliveredChunks))

@@ -20,6 +20,9 @@ namespace SkFallback.Cost;
 /// </remarks>
 internal sealed class OutputBilling
 {
+    /// <summary>The growth of the factor, as a multiple, that <see cref="Observe"/> reports.</summary>
+    public const double NoticeableRise = 1.1;
+
     private readonly TimeProvider _time;
     private readonly double _max;
     private readonly double _halfLifeTicks;
@@ -35,10 +38,13 @@ internal sealed class OutputBilling
     /// <summary>Gets the factor now (1 for a provider that never billed past its allowance).</summary>
     public double Factor => Volatile.Read(ref _raised) is { } raised ? FactorOf(raised, _time.GetUtcNow()) : 1.0;
 
-    /// <summary>Learns from one answer's reported output tokens against the allowance its reservation covered.</summary>
+    /// <summary>
+    /// Learns from one answer's reported output tokens against the allowance its reservation covered. A ratio above the
+    /// current (faded) factor becomes the factor from now on, so a provider that keeps over-billing keeps its factor.
+    /// </summary>
     /// <param name="reportedOutputTokens">The output tokens the provider reported (and billed).</param>
     /// <param name="allowanceTokens">The output allowance (request cap, else catalog maximum output).</param>
-    /// <returns>Whether the factor was raised.</returns>
+    /// <returns>Whether the factor rose by more than <see cref="NoticeableRise"/> (worth a log line; a refresh is not).</returns>
     public bool Observe(long reportedOutputTokens, long allowanceTokens)
     {
         if (allowanceTokens <= 0 || reportedOutputTokens <= allowanceTokens || _max <= 1.0)
@@ -58,7 +64,7 @@ internal sealed class OutputBilling
 
             if (Interlocked.CompareExchange(ref _raised, new Raised(ratio, now.UtcTicks), current) == current)
             {
-                return true;
+                return ratio > (current is null ? 1.0 : FactorOf(current, now)) * NoticeableRise;
             }
         }
     }

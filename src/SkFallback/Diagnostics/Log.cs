@@ -58,4 +58,7 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Warning, "Provider {Provider} rejected a {Mode} continuation (HTTP {StatusCode}); asking it again with an instructed continuation, as for its later continuations")]
     public static partial void ContinuationModeRejected(ILogger logger, string provider, SkFallback.Streaming.ContinuationMode mode, int? statusCode);
+
+    [LoggerMessage(35, LogLevel.Warning, "Provider {Provider} ({Model}) billed {Reported} output tokens for an allowance of {Allowance}; tenant holds for it now cover {Factor:0.##} × the allowance")]
+    public static partial void OutputOverbilled(ILogger logger, string provider, string model, long reported, long allowance, double factor);
 }

@@ -85,7 +85,7 @@ internal static class ChainBuilder
         var tokens = new TokenEstimator();
         var fallbackOn = (IEnumerable<FailureKind>?)options.FallbackOn ?? FallbackOptions.DefaultFallbackOn;
         var retry = new RetryDecider(fallbackOn, (IEnumerable<FailureKind>?)options.RetryOn ?? FallbackOptions.DefaultRetryOn, options.RetryBaseDelay, options.RetryMaxDelay);
-        var cost = new CostMeter(ledger, tokens, time, options.Budget.ReserveMargin);
+        var cost = new CostMeter(ledger, tokens, time, options.Budget.ReserveMargin, logger);
         var recorder = new AttemptRecorder(telemetry, logger, time, cost, sync, options.DefaultRateLimitCooldown);
         var redactor = new SecretRedactor(options.Providers.Select(p => p.ApiKey));
         var failures = new ChainFailures(logger, retry, providers.Length, recorder, redactor, options.ExposeProviderExceptions);

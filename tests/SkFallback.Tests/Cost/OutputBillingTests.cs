@@ -95,6 +95,22 @@ public sealed class OutputBillingTests
     }
 
     [Fact]
+    public void Observe_SameRatioAgain_RefreshesTheFactorWithoutReportingARise()
+    {
+        var clock = new FakeTimeProvider();
+        var billing = new OutputBilling(clock, 4.0, HalfLife);
+        billing.Observe(300, 100);
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.False(billing.Observe(300, 100));
+        Assert.False(billing.Observe(320, 100));
+        clock.Advance(HalfLife);
+
+        // Refreshed a minute in at 3.2: one half-life later, 1 + 2.2 / 2.
+        Assert.Equal(2.1, billing.Factor, 9);
+    }
+
+    [Fact]
     public void Observe_ConcurrentReports_KeepsTheHighest()
     {
         var billing = new OutputBilling(new FakeTimeProvider(), 100.0, HalfLife);

@@ -30,13 +30,13 @@ public sealed class OverbilledBudgetTests
         return options;
     }
 
-    private static FallbackChatClient Client(TestChatClient provider, HoldingLedger ledger, TimeProvider clock, decimal limit = 1m, Action<FallbackOptions>? configure = null)
+    private static FallbackChatClient Client(TestChatClient provider, HoldingLedger ledger, TimeProvider clock, decimal limit = 1m, Action<FallbackOptions>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? logs = null)
     {
         var options = new FallbackOptions { RetryBaseDelay = TimeSpan.Zero, MaxRetriesPerProvider = 0 };
         options.Add(new ProviderOptions { Name = provider.Name, Kind = ProviderKinds.Custom, Model = Mini, Client = provider, RequireFinishReason = true });
         options.Budget.TenantDailyLimits["acme"] = limit;
         configure?.Invoke(options);
-        return new FallbackChatClient(options, timeProvider: clock, ledger: ledger);
+        return new FallbackChatClient(options, loggerFactory: logs, timeProvider: clock, ledger: ledger);
     }
 
     [Fact]
@@ -62,7 +62,8 @@ public sealed class OverbilledBudgetTests
     {
         var clock = new FakeTimeProvider();
         var ledger = new HoldingLedger(clock);
-        using var client = Client(Calls("a", Reply("Danube, Rhine, Seine.", clock, 10, input: Prompt, output: 300)), ledger, clock);
+        var logs = new Caching.ListLoggerFactory();
+        using var client = Client(Calls("a", Reply("Danube, Rhine, Seine.", clock, 10, input: Prompt, output: 300)), ledger, clock, logs: logs);
 
         await client.GetResponseAsync(Question, Tenant(100), Ct);
         await client.GetResponseAsync(Question, Tenant(100), Ct);
@@ -74,6 +75,12 @@ public sealed class OverbilledBudgetTests
         Assert.Equal(180 * OutputPrice, holds[1] - holds[2]);
         var second = ledger.Inner.Recent[1];
         Assert.True(second.CostUsd <= holds[1], $"billed {second.CostUsd}, held {holds[1]}");
+
+        // Logged once, when the factor rose; the third answer (300 of 40, 7.5×) is capped at the default 4.
+        var warnings = logs.Lines.Where(l => l.Message.Contains("output tokens for an allowance", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.Equal("Provider a (gpt-4o-mini-2024-07-18) billed 300 output tokens for an allowance of 100; tenant holds for it now cover 3 × the allowance", warnings[0].Message);
+        Assert.EndsWith("allowance of 40; tenant holds for it now cover 4 × the allowance", warnings[1].Message, StringComparison.Ordinal);
     }
 
     [Fact]
