@@ -14,8 +14,8 @@ namespace SkFallback.Cost;
 /// over-billing gets its plain reservations back; a report above the faded factor raises it again.
 /// </para>
 /// <para>
-/// Thread-safe. Reading a provider that never over-billed costs one field read (no clock); raising allocates one small
-/// state object.
+/// Thread-safe. Reading a provider that never over-billed costs one field read (no clock); raising or refreshing the
+/// factor allocates one small state object (only for an answer billed past its allowance).
 /// </para>
 /// </remarks>
 internal sealed class OutputBilling
