@@ -188,9 +188,16 @@ public sealed class ChatClientFaultTests
         simulator.Model(Model).Then(SimulatedBehavior.Hang());
         using var client = SimulatorClients.Chat(simulator, wire, Model);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
-        timeout.CancelAfter(TimeSpan.FromMilliseconds(300));
+        var call = client.GetResponseAsync("hi", cancellationToken: timeout.Token);
 
-        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetResponseAsync("hi", cancellationToken: timeout.Token));
+        // Cancel once the simulator holds the request (a fixed delay loses the race on a busy machine); the hang is endless.
+        for (var i = 0; i < 1500 && simulator.Requests.Count == 0 && !call.IsCompleted; i++)
+        {
+            await Task.Delay(10, TestToken);
+        }
+
+        timeout.Cancel();
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
 
         SimulatorClients.Observe($"observed {TestContext.Current.Test?.TestDisplayName}: {SimulatorClients.Chain(error)}");
         var recorded = Assert.Single(simulator.Requests);
