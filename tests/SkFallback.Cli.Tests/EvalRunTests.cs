@@ -206,17 +206,20 @@ public sealed class EvalRunTests
         Assert.Equal(3, chain.Simulator.RequestsFor("grader-model").Count);
     }
 
-    [Fact]
-    public async Task Run_InvalidChainConfiguration_ExitsTwoNamingTheKey()
+    [Theory]
+    [InlineData("\"RetryBudget\":500", "RetryBudget")]
+    [InlineData("\"RetryBudget\":\"many\"", "RetryBudget")]
+    [InlineData("\"RetryBudgett\":1", "RetryBudgett")]
+    public async Task Run_InvalidChainConfiguration_ExitsTwoNamingTheKey(string setting, string key)
     {
         using var folder = new TempFolder();
-        var config = folder.Write("bad.json", """{"SkFallback":{"RetryBudget":500,"Providers":[{"Name":"p","Kind":"OpenAI","Model":"m","ApiKey":"k","Endpoint":"http://127.0.0.1:1/v1/"}]}}""");
+        var config = folder.Write("bad.json", $$$"""{"SkFallback":{{{{setting}}},"Providers":[{"Name":"p","Kind":"OpenAI","Model":"m","ApiKey":"k","Endpoint":"http://127.0.0.1:1/v1/"}]}}""");
         var dataset = folder.Write("golden.jsonl", """{"prompt":"x","expected":"y"}""");
 
         var result = await CliHarness.RunAsync("eval", "run", "-c", config, "-d", dataset, "-o", folder.File("run.json"));
 
         Assert.True(result.Exit == ExitCodes.Usage, result.ToString());
-        Assert.Contains("RetryBudget", result.Error, StringComparison.Ordinal);
+        Assert.Contains(key, result.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -26,7 +26,16 @@ internal sealed class ChainSetup(IConfiguration configuration, ProviderSimulator
     public IReadOnlyList<(string Name, string Model)> Providers()
     {
         var options = new FallbackOptions();
-        configuration.GetSection(FallbackOptions.SectionName).Bind(options);
+        try
+        {
+            configuration.GetSection(FallbackOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException exception)
+        {
+            // The binder names the key and the value it could not convert.
+            throw new CliUsageException($"{FallbackOptions.SectionName}: {exception.Message}", exception);
+        }
+
         return [.. options.Providers.Select(p => (p.Name, p.Model))];
     }
 
