@@ -223,6 +223,24 @@ public sealed class EvalRunTests
     }
 
     [Fact]
+    public async Task Run_EventLogConfigured_WritesNoEvents()
+    {
+        await using var chain = await StartAsync();
+        chain.Simulator.Model(PrimaryModel).Always(SimulatedBehavior.ServerError(503));
+        var events = chain.Folder.File("events");
+        var config = chain.Folder.Write("with-events.json", File.ReadAllText(chain.Config).Replace(
+            "\"AttemptTimeout\"", $$"""
+            "Events": { "Enabled": true, "Directory": "{{events.Replace("\\", "/", StringComparison.Ordinal)}}", "SampleRate": 1 },
+                "AttemptTimeout"
+            """, StringComparison.Ordinal));
+
+        var result = await CliHarness.RunAsync("eval", "run", "-c", config, "-d", chain.Dataset, "-o", chain.Folder.File("run.json"));
+
+        Assert.True(result.Exit == ExitCodes.Success, result.ToString());
+        Assert.False(Directory.Exists(events) && Directory.EnumerateFiles(events).Any());
+    }
+
+    [Fact]
     public void RunFile_RoundTrips()
     {
         var run = new EvalRun { Dataset = "d", CaseCount = 1, Results = [new CaseResult { Target = "t", CaseId = "c", CostUsd = 0.5m, Checks = [new("exact", true, 1, "ok")] }] };

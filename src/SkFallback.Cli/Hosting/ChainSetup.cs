@@ -106,9 +106,14 @@ internal sealed class ChainSetup(IConfiguration configuration, ProviderSimulator
         }
     }
 
-    /// <summary>Keeps only <paramref name="only"/> (all when null) and, offline, points every provider at the simulator.</summary>
+    /// <summary>
+    /// Keeps only <paramref name="only"/> (all when null) and, offline, points every provider at the simulator. The
+    /// fallback-event log is off: evaluation calls are not traffic, and one log per target would mean several writers
+    /// on one directory and prefix.
+    /// </summary>
     private void Narrow(FallbackOptions options, string? only)
     {
+        options.Events.Enabled = false;
         for (var i = options.Providers.Count - 1; i >= 0; i--)
         {
             if (only is not null && !string.Equals(options.Providers[i].Name, only, StringComparison.Ordinal))
