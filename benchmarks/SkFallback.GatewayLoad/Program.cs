@@ -10,31 +10,48 @@ using SkFallback.Simulator;
 // Latency: sequential requests (p50/p99, and time to first content chunk for streams). Throughput: concurrent requests;
 // the gateway's CPU per request is the process CPU of a gateway phase minus that of a direct phase with the same
 // requests (the client and simulator run in both), so "per gateway core" is requests / gateway CPU-seconds.
+//
+// External mode (--simulator-url URL --gateway-url URL --key KEY [--gateway-pid PID]): the simulator and the gateway run
+// as processes of their own (for profilers); with --gateway-pid the gateway's CPU is read from that process directly.
+// --duration SECONDS sends only gateway requests (--stream for streams) at the given concurrency until the time is up.
 var count = Arg("--requests", 3000);
 var concurrency = Arg("--concurrency", 16);
 var rounds = Arg("--rounds", 3);
+var duration = Arg("--duration", 0);
+var warmup = Arg("--warmup", 20000);
+var gatewayPid = Arg("--gateway-pid", 0);
 var metrics = !args.Contains("--no-metrics");
+var external = Text("--gateway-url") is not null;
 
-await using var simulator = await ProviderSimulator.StartAsync(new SimulatorOptions());
-const string Key = "sk-skf-gateway-load-0123456789";
-await using var gateway = await GatewayServer.StartAsync(new GatewayStartOptions
+const string DevelopmentKey = "sk-skf-gateway-load-0123456789";
+await using var simulator = external ? null : await ProviderSimulator.StartAsync(new SimulatorOptions());
+await using var gateway = external ? null : await GatewayServer.StartAsync(new GatewayStartOptions
 {
     Args = ["--urls", "http://127.0.0.1:0"],
     Simulator = simulator,
-    Configuration = new Dictionary<string, string?> { ["SkFallback:Proxy:DevelopmentKey"] = Key, ["SkFallback:Proxy:Metrics"] = metrics ? "true" : "false" },
+    Configuration = new Dictionary<string, string?> { ["SkFallback:Proxy:DevelopmentKey"] = DevelopmentKey, ["SkFallback:Proxy:Metrics"] = metrics ? "true" : "false" },
     ConsoleLogging = false,
 });
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) });
-var direct = new Target("direct", new Uri(simulator.OpenAIEndpoint, "chat/completions"), "gpt-4o-2024-08-06", "sim-openai-key");
-var viaGateway = new Target("gateway", new Uri(gateway.OpenAIEndpoint, "chat/completions"), "default", Key);
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10), UseProxy = false });
+var direct = new Target("direct", new Uri(external ? new Uri(Text("--simulator-url")!) : simulator!.OpenAIEndpoint, "chat/completions"), "gpt-4o-2024-08-06", "sim-openai-key");
+var viaGateway = new Target("gateway", new Uri(external ? new Uri(Text("--gateway-url")!) : gateway!.OpenAIEndpoint, "chat/completions"), "default", Text("--key") ?? DevelopmentKey);
 
-Console.WriteLine($"load average before: {LoadAverage()}; {Environment.ProcessorCount} cores; {count} requests x {rounds} rounds, concurrency {concurrency}, /metrics {(metrics ? "on" : "off")}");
+if (duration > 0)
+{
+    return await SoakAsync(viaGateway, args.Contains("--stream"), duration);
+}
+
+Console.WriteLine($"load average before: {LoadAverage()}; {Environment.ProcessorCount} cores; {count} requests x {rounds} rounds, concurrency {concurrency}, {warmup} warm-up requests per path, {(external ? "external processes" : $"in process, /metrics {(metrics ? "on" : "off")}")}");
 foreach (var stream in new[] { false, true })
 {
-    // Warm both paths (JIT, connections, tiered compilation).
-    await RunAsync(direct, stream, 500, concurrency);
-    await RunAsync(viaGateway, stream, 500, concurrency);
+    // Warm both paths (JIT, connections, tiered compilation). On a loaded machine the tier-1 recompilation of hot
+    // methods lags far behind the requests: 500 warm-up requests left the gateway measuring mostly unoptimized code
+    // (0.5 ms of CPU per request instead of about 0.1 ms), hence the default of 20,000.
+    var warmed = await RunAsync(viaGateway, stream, Math.Min(500, warmup), concurrency);
+    Console.WriteLine($"  warm-up, first {warmed.Latencies.Length} gateway requests: {warmed.RequestsPerSecond:0} req/s{(gatewayPid > 0 ? $", gateway CPU {warmed.CpuSeconds / warmed.Latencies.Length * 1e3:0.000} ms per request" : "")}");
+    await RunAsync(direct, stream, warmup, concurrency);
+    await RunAsync(viaGateway, stream, Math.Max(0, warmup - 500), concurrency);
     var latency = new Dictionary<string, List<double>> { ["direct"] = [], ["gateway"] = [] };
     var first = new Dictionary<string, List<double>> { ["direct"] = [], ["gateway"] = [] };
     var cpu = new Dictionary<string, double> { ["direct"] = 0, ["gateway"] = 0 };
@@ -61,7 +78,14 @@ foreach (var stream in new[] { false, true })
     }
 
     Console.WriteLine($"  {"added by the gateway",-30} {P(latency["gateway"], 50) - P(latency["direct"], 50),8:0.000} {P(latency["gateway"], 99) - P(latency["direct"], 99),8:0.000}   {(stream ? $"{P(first["gateway"], 50) - P(first["direct"], 50),10:0.000} {P(first["gateway"], 99) - P(first["direct"], 99),8:0.000}" : "")}");
-    var gatewayCpu = (cpu["gateway"] - cpu["direct"]) / rounds;
+    // With the gateway's own process measured, its CPU in a gateway phase is the gateway's alone (the direct phase shows
+    // what it spends idle); in process, the direct phase's CPU (client and simulator) is subtracted.
+    var gatewayCpu = (gatewayPid > 0 ? cpu["gateway"] : cpu["gateway"] - cpu["direct"]) / rounds;
+    if (gatewayPid > 0)
+    {
+        Console.WriteLine($"  gateway process CPU during direct phases {cpu["direct"] / rounds / count * 1e3:0.000} ms per request (idle cost)");
+    }
+
     Console.WriteLine($"  throughput at concurrency {concurrency}: direct {rps["direct"]:0} req/s, through the gateway {rps["gateway"]:0} req/s");
     Console.WriteLine($"  gateway CPU per request {gatewayCpu / count * 1e3:0.000} ms -> {count / gatewayCpu:0} req/s per gateway core");
 }
@@ -75,9 +99,7 @@ async Task<Phase> RunAsync(Target target, bool stream, int requests, int paralle
     var latencies = new double[requests];
     var firsts = new double[requests];
     var next = -1;
-    var process = Process.GetCurrentProcess();
-    process.Refresh();
-    var cpuBefore = process.TotalProcessorTime;
+    var cpuBefore = CpuSeconds();
     var wall = Stopwatch.StartNew();
     var workers = Enumerable.Range(0, parallel).Select(async _ =>
     {
@@ -89,8 +111,7 @@ async Task<Phase> RunAsync(Target target, bool stream, int requests, int paralle
     });
     await Task.WhenAll(workers);
     wall.Stop();
-    process.Refresh();
-    return new Phase(latencies, firsts, (process.TotalProcessorTime - cpuBefore).TotalSeconds, requests / wall.Elapsed.TotalSeconds);
+    return new Phase(latencies, firsts, CpuSeconds() - cpuBefore, requests / wall.Elapsed.TotalSeconds);
 }
 
 async Task<(double Total, double First)> SendAsync(Target target, bool stream)
@@ -128,6 +149,40 @@ async Task<(double Total, double First)> SendAsync(Target target, bool stream)
     return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, first);
 }
 
+// Only gateway requests, loaded, for a profiler attached to the gateway: bounded by time and by a request cap.
+async Task<int> SoakAsync(Target target, bool stream, int seconds)
+{
+    Console.WriteLine($"soak: {target.Uri}, {(stream ? "streaming" : "non-streaming")}, concurrency {concurrency}, {seconds} s; load average {LoadAverage()}");
+    var until = Stopwatch.GetTimestamp() + (long)(seconds * (double)Stopwatch.Frequency);
+    var sent = 0;
+    var cpuBefore = CpuSeconds();
+    var wall = Stopwatch.StartNew();
+    while (Stopwatch.GetTimestamp() < until && sent < 10_000_000)
+    {
+        await RunAsync(target, stream, 1000, concurrency);
+        sent += 1000;
+    }
+
+    var cpuUsed = CpuSeconds() - cpuBefore;
+    Console.WriteLine($"soak: {sent} requests in {wall.Elapsed.TotalSeconds:0.0} s = {sent / wall.Elapsed.TotalSeconds:0} req/s; {(gatewayPid > 0 ? "gateway" : "this")} process CPU {cpuUsed / sent * 1e3:0.000} ms per request; load average {LoadAverage()}");
+    return 0;
+}
+
+// CPU-seconds of the gateway's process when given (from /proc, clock ticks of 10 ms), else of this process.
+double CpuSeconds()
+{
+    if (gatewayPid <= 0)
+    {
+        var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return self.TotalProcessorTime.TotalSeconds;
+    }
+
+    var stat = File.ReadAllText($"/proc/{gatewayPid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+}
+
 static double P(List<double> values, int percentile)
 {
     if (values.Count == 0)
@@ -144,6 +199,12 @@ int Arg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+string? Text(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

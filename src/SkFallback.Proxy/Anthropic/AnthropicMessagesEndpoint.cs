@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
@@ -23,7 +21,7 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
     public Task HandleAsync(HttpContext context) =>
         gateway.HandleAsync(context, ClientWire.Anthropic, AnthropicRequestReader.Read, CompleteAsync, StreamAsync);
 
-    private static string NewId() => "msg_skf" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    private static string NewId() => ResponseIds.New("msg_skf");
 
     private async Task CompleteAsync(HttpContext context, PreparedCall call)
     {
@@ -46,7 +44,7 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
         var metadata = new AnswerMetadata();
         metadata.Absorb(response.AdditionalProperties);
         gateway.Settle(call, response.Usage, metadata);
-        var buffer = new ArrayBufferWriter<byte>(2048);
+        using var buffer = new PooledBufferWriter(2048);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             WriteMessage(writer, response, metadata, call);
@@ -57,6 +55,9 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
         http.ContentType = "application/json";
         gateway.WriteRateHeaders(http, call);
         metadata.WriteHeaders(http, gateway.Elapsed(call));
+
+        // A known length spares the chunked framing (and lets Kestrel send headers and body in one write).
+        http.ContentLength = buffer.WrittenCount;
         await http.Body.WriteAsync(buffer.WrittenMemory, aborted).ConfigureAwait(false);
     }
 
@@ -162,7 +163,8 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
 
             var http = context.Response;
             SseRelay.Start(http, gateway, call, metadata);
-            using var sse = new SseWriter(http.BodyWriter);
+            // Headers and message_start wait in the response buffer for the first content event (already here): one write.
+            using var sse = new SseWriter(http.BodyWriter) { Coalesce = true };
             var stream = new EventStream(sse);
             try
             {
@@ -182,6 +184,7 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
                 var writer = sse.Begin();
                 AnthropicWire.WriteError(writer, gateway.Fail(call, exception));
                 await sse.SendAsync("error", CancellationToken.None).ConfigureAwait(false);
+                await sse.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
@@ -303,6 +306,7 @@ internal sealed class AnthropicMessagesEndpoint(ChatGateway gateway)
             w.WriteString("type", "message_stop");
             w.WriteEndObject();
             await sse.SendAsync("message_stop", cancellationToken).ConfigureAwait(false);
+            await sse.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         private async Task CloseBlockAsync(CancellationToken cancellationToken)

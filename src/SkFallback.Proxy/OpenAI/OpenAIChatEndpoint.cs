@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
@@ -24,7 +22,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
     public Task HandleAsync(HttpContext context) =>
         gateway.HandleAsync(context, ClientWire.OpenAI, OpenAIRequestReader.Read, CompleteAsync, StreamAsync);
 
-    private static string NewId() => "chatcmpl-skf" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    private static string NewId() => ResponseIds.New("chatcmpl-skf");
 
     private async Task CompleteAsync(HttpContext context, PreparedCall call)
     {
@@ -48,7 +46,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         metadata.Absorb(response.AdditionalProperties);
         gateway.Settle(call, response.Usage, metadata);
 
-        var buffer = new ArrayBufferWriter<byte>(2048);
+        using var buffer = new PooledBufferWriter(2048);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             WriteCompletion(writer, response, metadata, gateway.Elapsed(call), call.Request.Model);
@@ -59,6 +57,9 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
         http.ContentType = "application/json";
         gateway.WriteRateHeaders(http, call);
         metadata.WriteHeaders(http, gateway.Elapsed(call));
+
+        // A known length spares the chunked framing (and lets Kestrel send headers and body in one write).
+        http.ContentLength = buffer.WrittenCount;
         await http.Body.WriteAsync(buffer.WrittenMemory, aborted).ConfigureAwait(false);
     }
 
@@ -157,7 +158,8 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
             var http = context.Response;
             SseRelay.Start(http, gateway, call, metadata);
 
-            using var sse = new SseWriter(http.BodyWriter);
+            // Headers and the role chunk wait in the response buffer for the first content chunk (already here): one write.
+            using var sse = new SseWriter(http.BodyWriter) { Coalesce = true };
             var stream = new ChunkStream(sse, NewId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), metadata.Model ?? call.Request.Model, call.Request.IncludeUsage);
             try
             {
@@ -177,6 +179,7 @@ internal sealed class OpenAIChatEndpoint(ChatGateway gateway)
                 var writer = sse.Begin();
                 OpenAIWire.WriteError(writer, gateway.Fail(call, exception));
                 await sse.SendAsync(null, CancellationToken.None).ConfigureAwait(false);
+                await sse.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 

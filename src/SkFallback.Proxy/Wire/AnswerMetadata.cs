@@ -120,8 +120,14 @@ internal sealed class AnswerMetadata
     {
         get
         {
+            if (Attempts is not { } attempts || attempts.All(a => a.Succeeded))
+            {
+                // The usual answer (no failed attempt) needs no builder.
+                return string.Empty;
+            }
+
             var builder = new StringBuilder();
-            foreach (var attempt in Attempts ?? [])
+            foreach (var attempt in attempts)
             {
                 if (!attempt.Succeeded)
                 {

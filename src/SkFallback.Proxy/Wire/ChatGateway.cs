@@ -173,6 +173,12 @@ internal sealed class ChatGateway
     /// <param name="call">The call.</param>
     public void WriteRateHeaders(HttpResponse response, PreparedCall call)
     {
+        if (call.Rate.RequestLimit is null && call.Rate.TokenLimit is null)
+        {
+            // A key without limits has no headers to write: skip the clock and the reset text.
+            return;
+        }
+
         foreach (var (name, value) in RateHeaders(call.Rate, _time.GetUtcNow()))
         {
             response.Headers[name] = value;

@@ -14,9 +14,9 @@ internal static class RequestBody
     /// <summary>Reads and parses the body.</summary>
     /// <param name="context">The request.</param>
     /// <param name="maxBytes">The limit.</param>
-    /// <returns>The parsed document; dispose it.</returns>
+    /// <returns>The parsed body; dispose it.</returns>
     /// <exception cref="GatewayException">The body is too large, not JSON, or not an object.</exception>
-    public static async Task<JsonDocument> ReadJsonAsync(HttpContext context, long maxBytes)
+    public static async Task<RequestJson> ReadJsonAsync(HttpContext context, long maxBytes)
     {
         var request = context.Request;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -33,26 +33,40 @@ internal static class RequestBody
         }
 
         var buffer = await ReadBytesAsync(context, maxBytes).ConfigureAwait(false);
-        var document = Parse(buffer);
+        JsonDocument document;
+        try
+        {
+            document = Parse(buffer);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        var json = new RequestJson(document, buffer);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
-            document.Dispose();
+            json.Dispose();
             throw new GatewayException(GatewayError.Invalid(null, "The request body must be a JSON object.", "invalid_json"));
         }
 
-        return document;
+        return json;
     }
 
-    /// <summary>Reads the whole body into memory, answering 413 as soon as it passes the limit.</summary>
-    private static async Task<ArrayBufferWriter<byte>> ReadBytesAsync(HttpContext context, long maxBytes)
+    /// <summary>
+    /// Reads the whole body into a pooled buffer (sized from Content-Length, one byte over so that the end is seen
+    /// without growing), answering 413 as soon as it passes the limit.
+    /// </summary>
+    private static async Task<PooledBufferWriter> ReadBytesAsync(HttpContext context, long maxBytes)
     {
         var request = context.Request;
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, maxBytes) + 1);
+        var buffer = new PooledBufferWriter((int)Math.Min(request.ContentLength ?? 4096, maxBytes) + 1);
         try
         {
             while (true)
             {
-                var memory = buffer.GetMemory(8192);
+                var memory = buffer.GetMemory(1);
                 var read = await request.Body.ReadAsync(memory, context.RequestAborted).ConfigureAwait(false);
                 if (read == 0)
                 {
@@ -69,14 +83,20 @@ internal static class RequestBody
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
+            buffer.Dispose();
             throw new GatewayException(TooLarge(maxBytes));
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
         }
 
         return buffer;
     }
 
     /// <summary>Parses the body, answering 400 with the line and byte where it stopped being JSON.</summary>
-    private static JsonDocument Parse(ArrayBufferWriter<byte> buffer)
+    private static JsonDocument Parse(PooledBufferWriter buffer)
     {
         if (buffer.WrittenCount == 0)
         {

@@ -33,7 +33,8 @@ internal static class SseRelay
 
     /// <summary>
     /// Writes the current update and every next one, absorbing their metadata; events the chain has ready together are
-    /// written without a flush, and the writer flushes whenever the next update is not ready yet.
+    /// written without a flush, and the writer flushes whenever the next update is not ready yet. The writer is left
+    /// coalescing: the caller's last event must flush (<see cref="SseWriter.SendDoneAsync"/> or <see cref="SseWriter.FlushAsync"/>).
     /// </summary>
     /// <param name="updates">The chain's updates, positioned on the first.</param>
     /// <param name="sse">The SSE writer.</param>
@@ -43,28 +44,22 @@ internal static class SseRelay
     /// <returns>A task that completes after the last update.</returns>
     public static async Task RelayAsync(IAsyncEnumerator<ChatResponseUpdate> updates, SseWriter sse, IUpdateWriter stream, AnswerMetadata metadata, CancellationToken cancellationToken)
     {
+        // Coalescing stays on after the last update: the wire's closing events leave with its final flush.
         sse.Coalesce = true;
-        try
+        var any = true;
+        while (any)
         {
-            var any = true;
-            while (any)
+            var update = updates.Current;
+            metadata.Absorb(update.AdditionalProperties);
+            await stream.WriteAsync(update, cancellationToken).ConfigureAwait(false);
+            var next = updates.MoveNextAsync();
+            if (!next.IsCompleted)
             {
-                var update = updates.Current;
-                metadata.Absorb(update.AdditionalProperties);
-                await stream.WriteAsync(update, cancellationToken).ConfigureAwait(false);
-                var next = updates.MoveNextAsync();
-                if (!next.IsCompleted)
-                {
-                    // Nothing more is ready: send what was written before waiting for the upstream.
-                    await sse.FlushAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                any = await next.ConfigureAwait(false);
+                // Nothing more is ready: send what was written before waiting for the upstream.
+                await sse.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-        }
-        finally
-        {
-            sse.Coalesce = false;
+
+            any = await next.ConfigureAwait(false);
         }
     }
 }

@@ -8,7 +8,9 @@ namespace SkFallback.Proxy.Wire;
 /// Writes server-sent events (<c>event: name\n</c>, <c>data: json\n\n</c>) to a response, one JSON writer reused for
 /// every event. Each event is flushed at once, except while <see cref="Coalesce"/> is on: then events only reach the
 /// response buffer and the caller flushes (<see cref="FlushAsync"/>) when the upstream has nothing more ready, so a
-/// burst of chunks leaves in one write instead of one syscall each, and no event waits behind a slow upstream.
+/// burst of chunks leaves in one write instead of one syscall each, and no event waits behind a slow upstream. The
+/// gateway's streams coalesce from their first event (headers and the opening event leave with the first content) to
+/// their last (the closing events and <c>[DONE]</c> leave in one write).
 /// </summary>
 internal sealed class SseWriter : IDisposable
 {
