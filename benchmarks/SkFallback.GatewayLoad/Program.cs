@@ -11,9 +11,11 @@ using SkFallback.Simulator;
 // the gateway's CPU per request is the process CPU of a gateway phase minus that of a direct phase with the same
 // requests (the client and simulator run in both), so "per gateway core" is requests / gateway CPU-seconds.
 //
-// External mode (--simulator-url URL --gateway-url URL --key KEY [--gateway-pid PID]): the simulator and the gateway run
-// as processes of their own (for profilers); with --gateway-pid the gateway's CPU is read from that process directly.
-// --duration SECONDS sends only gateway requests (--stream for streams) at the given concurrency until the time is up.
+// --processes: the simulator and the gateway run as child processes of their own (ChildProcesses), and the gateway's CPU
+// per request is read from its process alone (no subtraction): the figure the README gives per gateway core.
+// --gateway-env NAME=VALUE (repeatable) sets the gateway process's environment, e.g. DOTNET_gcServer=1.
+// External mode (--simulator-url URL --gateway-url URL --key KEY [--gateway-pid PID]): the same against processes started
+// by hand (for profilers). --duration SECONDS sends only gateway requests (--stream for streams) until the time is up.
 var count = Arg("--requests", 3000);
 var concurrency = Arg("--concurrency", 16);
 var rounds = Arg("--rounds", 3);
@@ -21,9 +23,14 @@ var duration = Arg("--duration", 0);
 var warmup = Arg("--warmup", 20000);
 var gatewayPid = Arg("--gateway-pid", 0);
 var metrics = !args.Contains("--no-metrics");
-var external = Text("--gateway-url") is not null;
-
 const string DevelopmentKey = "sk-skf-gateway-load-0123456789";
+using var children = args.Contains("--processes") ? await SkFallback.GatewayLoad.ChildProcesses.StartAsync(DevelopmentKey, metrics, Texts("--gateway-env")) : null;
+if (children is not null)
+{
+    gatewayPid = children.GatewayPid;
+}
+
+var external = children is not null || Text("--gateway-url") is not null;
 await using var simulator = external ? null : await ProviderSimulator.StartAsync(new SimulatorOptions());
 await using var gateway = external ? null : await GatewayServer.StartAsync(new GatewayStartOptions
 {
@@ -34,15 +41,15 @@ await using var gateway = external ? null : await GatewayServer.StartAsync(new G
 });
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10), UseProxy = false });
-var direct = new Target("direct", new Uri(external ? new Uri(Text("--simulator-url")!) : simulator!.OpenAIEndpoint, "chat/completions"), "gpt-4o-2024-08-06", "sim-openai-key");
-var viaGateway = new Target("gateway", new Uri(external ? new Uri(Text("--gateway-url")!) : gateway!.OpenAIEndpoint, "chat/completions"), "default", Text("--key") ?? DevelopmentKey);
+var direct = new Target("direct", new Uri(children?.SimulatorOpenAI ?? (external ? new Uri(Text("--simulator-url")!) : simulator!.OpenAIEndpoint), "chat/completions"), "gpt-4o-2024-08-06", "sim-openai-key");
+var viaGateway = new Target("gateway", new Uri(children?.GatewayOpenAI ?? (external ? new Uri(Text("--gateway-url")!) : gateway!.OpenAIEndpoint), "chat/completions"), "default", Text("--key") ?? DevelopmentKey);
 
 if (duration > 0)
 {
     return await SoakAsync(viaGateway, args.Contains("--stream"), duration);
 }
 
-Console.WriteLine($"load average before: {LoadAverage()}; {Environment.ProcessorCount} cores; {count} requests x {rounds} rounds, concurrency {concurrency}, {warmup} warm-up requests per path, {(external ? "external processes" : $"in process, /metrics {(metrics ? "on" : "off")}")}");
+Console.WriteLine($"load average before: {LoadAverage()}; {Environment.ProcessorCount} cores; {count} requests x {rounds} rounds, concurrency {concurrency}, {warmup} warm-up requests per path, {(children is not null ? "simulator and gateway in processes of their own" : external ? "external processes" : "in process")}, /metrics {(metrics ? "on" : "off")}");
 foreach (var stream in new[] { false, true })
 {
     // Warm both paths (JIT, connections, tiered compilation). On a loaded machine the tier-1 recompilation of hot
@@ -152,7 +159,7 @@ async Task<(double Total, double First)> SendAsync(Target target, bool stream)
 // Only gateway requests, loaded, for a profiler attached to the gateway: bounded by time and by a request cap.
 async Task<int> SoakAsync(Target target, bool stream, int seconds)
 {
-    Console.WriteLine($"soak: {target.Uri}, {(stream ? "streaming" : "non-streaming")}, concurrency {concurrency}, {seconds} s; load average {LoadAverage()}");
+    Console.WriteLine($"soak: {target.Uri}{(gatewayPid > 0 ? $" (gateway process {gatewayPid})" : "")}, {(stream ? "streaming" : "non-streaming")}, concurrency {concurrency}, {seconds} s; load average {LoadAverage()}");
     var until = Stopwatch.GetTimestamp() + (long)(seconds * (double)Stopwatch.Frequency);
     var sent = 0;
     var cpuBefore = CpuSeconds();
@@ -199,6 +206,17 @@ int Arg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+IEnumerable<string> Texts(string name)
+{
+    for (var i = 0; i + 1 < args.Length; i++)
+    {
+        if (args[i] == name)
+        {
+            yield return args[i + 1];
+        }
+    }
 }
 
 string? Text(string name)

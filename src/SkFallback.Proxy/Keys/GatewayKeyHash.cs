@@ -27,6 +27,31 @@ internal static class GatewayKeyHash
     /// <returns>32 bytes.</returns>
     public static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
+    /// <summary>The raw SHA-256 of a key, into <paramref name="digest"/> (every request: no array for the key's bytes or the digest).</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="digest">32 bytes.</param>
+    public static void Digest(string key, Span<byte> digest)
+    {
+        const int StackBytes = 256;
+        var length = Encoding.UTF8.GetMaxByteCount(key.Length);
+        byte[]? rented = length > StackBytes ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> bytes = rented is not null ? rented : stackalloc byte[StackBytes];
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(key, bytes);
+            SHA256.HashData(bytes[..written], digest);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                // The bytes are a key: cleared before the array goes back to the pool.
+                CryptographicOperations.ZeroMemory(rented);
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
     /// <summary>Reads a stored hash.</summary>
     /// <param name="hash">The stored text.</param>
     /// <param name="digest">The 32 bytes, when valid.</param>

@@ -52,7 +52,8 @@ internal sealed class GatewayKeyStore
     /// <returns>The key, or <see langword="null"/> when it matches none.</returns>
     public GatewayKey? Find(string presented)
     {
-        var digest = GatewayKeyHash.Digest(presented);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        GatewayKeyHash.Digest(presented, digest);
         GatewayKey? found = null;
         foreach (var key in _keys)
         {
