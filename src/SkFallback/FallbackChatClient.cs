@@ -28,6 +28,7 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
     private readonly Chain _chain;
     private readonly ResponseRunner _responses;
     private readonly StreamRunner _streams;
+    private readonly Events.FallbackEventLog? _ownedEvents;
 
     /// <summary>Initializes a new instance of the <see cref="FallbackChatClient"/> class.</summary>
     /// <param name="options">The chain; validated here (an invalid chain throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming the key at fault).</param>
@@ -38,6 +39,10 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
     /// <param name="routingPolicies">Routing policies beyond the built-in ones, chosen by <see cref="IRoutingPolicy.Name"/> in <c>SkFallback:Routing:Policy</c>.</param>
     /// <param name="priceCatalog">The prices, limits and tiers of models; <see cref="PriceCatalog.Default"/> by default.</param>
     /// <param name="ledger">Where spend is recorded and tenant budgets are held; a new <see cref="SpendLedger"/> by default.</param>
+    /// <param name="eventLog">
+    /// The fallback-event log the chain's calls go to (one log may serve many chains). By default the chain makes its own
+    /// from <see cref="FallbackOptions.Events"/> when it is enabled, and disposes it with the client.
+    /// </param>
     public FallbackChatClient(
         FallbackOptions options,
         IEnumerable<IProviderClientFactory>? providerFactories = null,
@@ -46,12 +51,18 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         IProviderStateStore? stateStore = null,
         IEnumerable<IRoutingPolicy>? routingPolicies = null,
         PriceCatalog? priceCatalog = null,
-        ISpendLedger? ledger = null)
+        ISpendLedger? ledger = null,
+        Events.FallbackEventLog? eventLog = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         FallbackOptionsValidator.ThrowIfInvalid(options, routingPolicyNames: routingPolicies?.Select(p => p.Name));
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FallbackChatClient>();
-        _chain = ChainBuilder.Build(options, providerFactories, logger, timeProvider ?? TimeProvider.System, stateStore, routingPolicies, priceCatalog, ledger);
+        if (eventLog is null && options.Events.Enabled)
+        {
+            eventLog = _ownedEvents = new Events.FallbackEventLog(options.Events, null, loggerFactory, timeProvider, secrets: null);
+        }
+
+        _chain = ChainBuilder.Build(options, providerFactories, logger, timeProvider ?? TimeProvider.System, stateStore, routingPolicies, priceCatalog, ledger, eventLog);
         _responses = new ResponseRunner(_chain);
         _streams = new StreamRunner(_chain);
     }
@@ -96,25 +107,26 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         CancellationToken cancellationToken = default)
     {
         Activity? activity = null;
+        CallState? call = null;
         try
         {
             ArgumentNullException.ThrowIfNull(messages);
             cancellationToken.ThrowIfCancellationRequested();
 
             activity = _chain.Telemetry.StartActivity(streaming: false);
-            var call = _chain.NewCall(messages, cancellationToken);
+            call = _chain.NewCall(messages, cancellationToken);
             call.Activity = activity;
             var settings = CallSettings.Read(options, _chain, streaming: false);
             _chain.Planner.Plan(call, settings, options);
             var walk = _chain.Walk(call, settings.Preferred);
             if (settings.Hedging != HedgingMode.None)
             {
-                return Detach(_responses.RaceAsync(call, walk, settings.Hedging, activity), activity);
+                return Detach(_responses.RaceAsync(call, walk, settings.Hedging, activity), activity, call);
             }
 
             if (!walk.TryNext(out var provider, out var probe) || !_chain.Reserve(call, provider, out var reservation))
             {
-                return Detach(_responses.ChainAsync(call, walk, activity, null, false, default), activity);
+                return Detach(_responses.ChainAsync(call, walk, activity, null, false, default), activity, call);
             }
 
             return FirstAttempt(call, walk, provider, probe, reservation, activity);
@@ -122,6 +134,12 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         catch (Exception ex)
         {
             activity?.Dispose();
+            if (call is not null)
+            {
+                // Refused before dispatch (no candidate within budget), or a request key with a bad value.
+                _chain.Events?.Ended(call, ex, streaming: false);
+            }
+
             return ThrowAsync(ex);
         }
     }
@@ -136,7 +154,7 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         if (!pending.IsCompleted)
         {
             attempt.LeaveExchange();
-            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, _responses.FinishAsync(call, attempt, pending)), activity);
+            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, _responses.FinishAsync(call, attempt, pending)), activity, call);
         }
 
         SendOutcome outcome;
@@ -147,16 +165,17 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
         catch (OperationCanceledException ex)
         {
             // The caller's own cancellation: the chain surfaces it as a cancelled task.
-            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, ValueTask.FromException<SendOutcome>(ex)), activity);
+            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, ValueTask.FromException<SendOutcome>(ex)), activity, call);
         }
 
         if (outcome.Response is not { } response)
         {
-            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, new(outcome)), activity);
+            return Detach(_responses.ChainAsync(call, walk, activity, provider, probe, new(outcome)), activity, call);
         }
 
         _responses.Complete(call, attempt, response, activity);
         activity?.Dispose();
+        _chain.Events?.Answered(call, response);
 
         // Nothing refers to the call or the attempt now (the answer holds its attempts, not the call), so the next call reuses them.
         attempt.Release();
@@ -198,7 +217,11 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
     }
 
     /// <inheritdoc />
-    public void Dispose() => _chain.Dispose();
+    public void Dispose()
+    {
+        _chain.Dispose();
+        _ownedEvents?.Dispose();
+    }
 
     private static ProviderHealthSnapshot Snapshot(ChainProvider provider, DateTimeOffset now)
     {
@@ -227,14 +250,32 @@ public sealed class FallbackChatClient : IChatClient, IProviderHealth
     /// Hands the call to an async method: the activity started here stays current in that method's flow, while the
     /// caller's flow gets its own current activity back, as it would from an async method.
     /// </summary>
-    private static Task<ChatResponse> Detach(Task<ChatResponse> chain, Activity? activity)
+    private Task<ChatResponse> Detach(Task<ChatResponse> chain, Activity? activity, CallState call)
     {
         if (activity is not null)
         {
             Activity.Current = activity.Parent;
         }
 
-        return chain;
+        return _chain.Events is { } events ? LoggedAsync(chain, events, call) : chain;
+    }
+
+    /// <summary>With the event log on, a call that went on in the runner is logged when it ends (the runner never recycles its call).</summary>
+    private static async Task<ChatResponse> LoggedAsync(Task<ChatResponse> chain, Events.EventCapture events, CallState call)
+    {
+        ChatResponse response;
+        try
+        {
+            response = await chain.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            events.Ended(call, ex, streaming: false);
+            throw;
+        }
+
+        events.Answered(call, response);
+        return response;
     }
 
     /// <summary>Surfaces an exception as an async method would: cancellation as a cancelled task, anything else as a faulted one.</summary>

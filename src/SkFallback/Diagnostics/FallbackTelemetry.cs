@@ -86,6 +86,12 @@ public static class FallbackTelemetry
     /// <summary>Tag: whether a racer's answer was the one used.</summary>
     public const string RaceWonTag = "skfallback.race.won";
 
+    /// <summary>Counter of fallback events a full event-log queue dropped (never written).</summary>
+    public const string EventsDroppedInstrument = "skfallback.events.dropped";
+
+    /// <summary>Counter of fallback events written to the event log's sink.</summary>
+    public const string EventsWrittenInstrument = "skfallback.events.written";
+
     /// <summary>Tag: the cache layer that served an answer.</summary>
     public const string CacheLayerTag = "skfallback.cache.layer";
 
@@ -180,6 +186,9 @@ public static class FallbackTelemetry
     internal static readonly Meter Meter = new(SourceName, Version);
 
     internal static readonly Counter<double> Cost = Meter.CreateCounter<double>(CostInstrument, "USD", "Spend at catalog prices.");
+
+    internal static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>(EventsDroppedInstrument, "{event}", "Fallback events dropped by a full event-log queue.");
+    internal static readonly Counter<long> EventsWritten = Meter.CreateCounter<long>(EventsWrittenInstrument, "{event}", "Fallback events written to the event log's sink.");
 
     internal static string? Version => typeof(FallbackTelemetry).Assembly.GetName().Version?.ToString();
 

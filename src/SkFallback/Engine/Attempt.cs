@@ -89,6 +89,21 @@ internal sealed class Attempt
     /// <summary>Gets or sets the cost estimated before dispatch, as the budget saw it.</summary>
     public decimal? Estimate { get; set; }
 
+    /// <summary>Gets or sets the timestamp of the attempt's first content (0 before any, and for whole answers).</summary>
+    public long FirstContentAt { get; set; }
+
+    /// <summary>Gets or sets, with the event log on, the text a failed attempt wrote (what the caller got of it, or what was held).</summary>
+    public string? PartialOutput { get; set; }
+
+    /// <summary>Gets or sets, with the event log on, the provider whose broken part this attempt continues.</summary>
+    public string? ContinuedFrom { get; set; }
+
+    /// <summary>Gets or sets, with the event log on, how many characters the caller had when this continuation started.</summary>
+    public int? SeamOffset { get; set; }
+
+    /// <summary>Gets or sets, with the event log on, how this continuation was asked.</summary>
+    public Streaming.ContinuationMode? ContinuationMode { get; set; }
+
     /// <summary>
     /// Starts an attempt: a pooled timeout source linked to the caller's token, and the HTTP observation. The timer is
     /// armed only when the provider makes the call wait (<see cref="Arm"/>).
@@ -200,6 +215,11 @@ internal sealed class Attempt
         Cost = 0m;
         PricedCost = null;
         Estimate = null;
+        FirstContentAt = 0;
+        PartialOutput = null;
+        ContinuedFrom = null;
+        SeamOffset = null;
+        ContinuationMode = null;
         t_spare = this;
     }
 }

@@ -31,6 +31,9 @@ internal sealed class AttemptRecorder
         _defaultCooldown = defaultCooldown;
     }
 
+    /// <summary>Gets the chain's side of the fallback-event log, when it is on: told of every attempt's outcome.</summary>
+    public Events.EventCapture? Events { get; init; }
+
     /// <summary>A good answer: the provider is healthy, the attempt is listed and charged (<paramref name="output"/> counts its output when no usage was reported).</summary>
     public void Succeeded(CallState call, Attempt attempt, Activity? activity, long output)
     {
@@ -55,6 +58,11 @@ internal sealed class AttemptRecorder
             {
                 activity.SetTag(FallbackTelemetry.CostTag, (double)call.Spent);
             }
+        }
+
+        if (Events is not null)
+        {
+            SkFallback.Events.EventCapture.Note(call, call.Attempts[^1], attempt);
         }
     }
 
@@ -93,6 +101,10 @@ internal sealed class AttemptRecorder
             slot.Spent += cost;
         }
 
+        if (Events is not null)
+        {
+            SkFallback.Events.EventCapture.Note(call, record, attempt);
+        }
         _telemetry.RecordAttempt(provider.Name, provider.Model, failure.Kind, elapsed);
         _telemetry.Attempts.Failed(attempt, usage, failure.Kind, failure.StatusCode, elapsed);
         Log.AttemptFailed(_logger, provider.Name, provider.Model, failure.Kind, failure.StatusCode, elapsed.TotalMilliseconds, failure.Detail);

@@ -66,6 +66,7 @@ internal sealed class CallState
         LastException = null;
         Activity = null;
         LastFailedProvider = null;
+        Notes?.Clear();
         _started = false;
         t_idle = this;
     }
@@ -117,6 +118,9 @@ internal sealed class CallState
 
     /// <summary>Gets or sets the last exception a provider threw, kept as the inner exception when the chain gives up.</summary>
     public Exception? LastException { get; set; }
+
+    /// <summary>Gets or sets, with the event log on, what the log needs of attempts beyond their records (kept with a reused call).</summary>
+    public List<Events.AttemptNote>? Notes { get; set; }
 
     public TimeSpan Elapsed => _timeProvider.GetElapsedTime(StartTimestamp);
 

@@ -63,6 +63,9 @@ internal sealed class Chain : IDisposable
 
     public ProviderStateSync? StateSync { get; init; }
 
+    /// <summary>Gets the chain's side of the fallback-event log, when it is on.</summary>
+    public Events.EventCapture? Events { get; init; }
+
     /// <summary>A new call of this chain.</summary>
     public CallState NewCall(IEnumerable<ChatMessage> messages, CancellationToken callerToken) =>
         CallState.Rent(Time, RetryBudget, Deadline, messages, callerToken);

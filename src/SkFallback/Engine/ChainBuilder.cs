@@ -25,7 +25,8 @@ internal static class ChainBuilder
         IProviderStateStore? stateStore,
         IEnumerable<IRoutingPolicy>? routingPolicies,
         PriceCatalog? priceCatalog,
-        ISpendLedger? ledger)
+        ISpendLedger? ledger,
+        Events.FallbackEventLog? events = null)
     {
         var providers = new ChainProvider[options.Providers.Count];
         ChainTelemetry? telemetry = null;
@@ -55,7 +56,7 @@ internal static class ChainBuilder
 
             var (policies, policy) = Policies(options.Routing, routingPolicies, providers);
             sync = stateStore is null ? null : new ProviderStateSync(stateStore, providers, options.CircuitBreaker.BreakDuration);
-            return Assemble(options, providers, telemetry, logger, time, sync, catalog, ledger ?? new SpendLedger(time), policies, policy, candidates);
+            return Assemble(options, providers, telemetry, logger, time, sync, catalog, ledger ?? new SpendLedger(time), policies, policy, candidates, events);
         }
         catch
         {
@@ -80,14 +81,16 @@ internal static class ChainBuilder
         ISpendLedger ledger,
         Dictionary<string, IRoutingPolicy> policies,
         IRoutingPolicy policy,
-        RoutingCandidate[] candidates)
+        RoutingCandidate[] candidates,
+        Events.FallbackEventLog? events)
     {
         var tokens = new TokenEstimator();
         var fallbackOn = (IEnumerable<FailureKind>?)options.FallbackOn ?? FallbackOptions.DefaultFallbackOn;
         var retry = new RetryDecider(fallbackOn, (IEnumerable<FailureKind>?)options.RetryOn ?? FallbackOptions.DefaultRetryOn, options.RetryBaseDelay, options.RetryMaxDelay);
         var cost = new CostMeter(ledger, tokens, time, options.Budget.ReserveMargin, logger);
-        var recorder = new AttemptRecorder(telemetry, logger, time, cost, sync, options.DefaultRateLimitCooldown);
         var redactor = new SecretRedactor(options.Providers.Select(p => p.ApiKey));
+        var capture = events is null ? null : new Events.EventCapture(events, redactor);
+        var recorder = new AttemptRecorder(telemetry, logger, time, cost, sync, options.DefaultRateLimitCooldown) { Events = capture };
         var failures = new ChainFailures(logger, retry, providers.Length, recorder, redactor, options.ExposeProviderExceptions);
         var planner = new CallPlanner(policies, policy, candidates, options.Routing, options.Budget, tokens, ledger, recorder, failures);
         var judge = new OutcomeJudge((IEnumerable<string>?)options.RefusalPhrases ?? FallbackOptions.DefaultRefusalPhrases, retry.FallsBack(FailureKind.Refusal));
@@ -115,6 +118,7 @@ internal static class ChainBuilder
             Deadline = options.Deadline,
             StallDetectors = new StallDetectorPool(time),
             StateSync = sync,
+            Events = capture,
         };
     }
 

@@ -191,6 +191,11 @@ internal sealed class ResponseRunner(Chain chain)
             }
 
             failure = verdict.Value;
+            if (chain.Events is not null)
+            {
+                // The answer judged not to be one (a refusal as 200, no finish reason) is the provider's partial output.
+                attempt.PartialOutput = response.Text;
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancelled.IsCancellationRequested)
         {

@@ -4,7 +4,7 @@ namespace SkFallback.Events;
 /// One logged call: the whole request and response pair, redacted, with every attempt. Written as one JSON object per
 /// line (<see cref="FallbackEventJson"/>); the field names and versions are documented in <c>docs/fallback-events.md</c>.
 /// </summary>
-public sealed class FallbackEvent
+public sealed record FallbackEvent
 {
     /// <summary>The version of the format this library writes (<see cref="Version"/>).</summary>
     public const int CurrentVersion = 1;

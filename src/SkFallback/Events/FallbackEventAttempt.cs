@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace SkFallback.Events;
 
 /// <summary>One attempt (or skip) of a logged call: who was asked, how it ended, when and at what cost, and what it wrote.</summary>
-public sealed class FallbackEventAttempt
+public sealed record FallbackEventAttempt
 {
     /// <summary>Gets the configured provider name (<c>(chain)</c> for the chain's own deadline entry).</summary>
     public required string Provider { get; init; }

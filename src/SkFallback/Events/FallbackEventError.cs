@@ -1,7 +1,7 @@
 namespace SkFallback.Events;
 
 /// <summary>How a logged call that got no answer failed, redacted.</summary>
-public sealed class FallbackEventError
+public sealed record FallbackEventError
 {
     /// <summary>Gets the exception's type name, for example <c>FallbackExhaustedException</c>.</summary>
     public required string Type { get; init; }

@@ -8,6 +8,7 @@ namespace SkFallback.Events;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = false)]
 [JsonSerializable(typeof(FallbackEvent))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class FallbackEventJsonContext : JsonSerializerContext
 {
 }

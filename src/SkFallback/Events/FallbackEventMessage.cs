@@ -1,7 +1,7 @@
 namespace SkFallback.Events;
 
 /// <summary>One message of a logged request (or the answer), redacted.</summary>
-public sealed class FallbackEventMessage
+public sealed record FallbackEventMessage
 {
     /// <summary>Gets the role: <c>system</c>, <c>user</c>, <c>assistant</c>, <c>tool</c>.</summary>
     public required string Role { get; init; }

@@ -1,7 +1,7 @@
 namespace SkFallback.Events;
 
 /// <summary>A part of a logged message that is not plain text: a function call, a function result, or data (named by its media type only).</summary>
-public sealed class FallbackEventPart
+public sealed record FallbackEventPart
 {
     /// <summary>Gets the part's kind: <c>function_call</c>, <c>function_result</c>, <c>data</c>, <c>reasoning</c> or <c>other</c>.</summary>
     public required string Kind { get; init; }

@@ -1,7 +1,7 @@
 namespace SkFallback.Events;
 
 /// <summary>The answer a logged call gave its caller, redacted (for a continued stream, the joined answer).</summary>
-public sealed class FallbackEventResponse
+public sealed record FallbackEventResponse
 {
     /// <summary>Gets the answer's text, redacted and cut at <see cref="FallbackEventOptions.MaxTextLength"/>.</summary>
     public string? Text { get; init; }

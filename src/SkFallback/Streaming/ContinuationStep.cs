@@ -22,6 +22,9 @@ internal struct ContinuationStep
     /// <summary>Gets the options before the provider's model is pinned (what usage estimates count).</summary>
     public ChatOptions? Options { get; private set; }
 
+    /// <summary>Gets how the part continues another, when it does.</summary>
+    public readonly ContinuationMode? Mode => _request?.Mode;
+
     /// <summary>Gets the trimmer for the seam, when the part continues another.</summary>
     public ContinuationOverlapTrimmer? Trimmer { get; private set; }
 

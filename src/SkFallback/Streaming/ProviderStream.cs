@@ -194,6 +194,7 @@ internal static class ProviderStream
     {
         s.ContentSeen = true;
         var attempt = s.Attempt;
+        attempt.FirstContentAt = at;
         var elapsed = chain.Time.GetElapsedTime(attempt.Start, at);
         s.Provider.Health.RecordFirstToken(elapsed);
         chain.Telemetry.Attempts.FirstChunk(attempt, elapsed);

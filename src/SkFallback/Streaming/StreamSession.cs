@@ -47,6 +47,11 @@ internal sealed class StreamSession
     private int _partStart;
     private bool _succeeded;
 
+    // With the event log on: delivered updates are always kept (by reference), and how the call failed and which part broke.
+    private bool _keep;
+    private Exception? _failure;
+    private string? _brokeFrom;
+
     private StreamSession(Chain chain, CallState call)
     {
         _chain = chain;
@@ -64,8 +69,19 @@ internal sealed class StreamSession
     {
         var call = chain.NewCall(messages, cancellationToken);
         call.Activity = activity;
-        var settings = CallSettings.Read(options, chain, streaming: true);
-        chain.Planner.Plan(call, settings, options);
+        CallSettings settings;
+        try
+        {
+            settings = CallSettings.Read(options, chain, streaming: true);
+            chain.Planner.Plan(call, settings, options);
+        }
+        catch (Exception ex)
+        {
+            // Refused before dispatch, or a request key with a bad value.
+            chain.Events?.Ended(call, ex, streaming: true);
+            throw;
+        }
+
         var session = t_spare ?? new StreamSession(chain, call);
         t_spare = null;
         session._chain = chain;
@@ -74,6 +90,7 @@ internal sealed class StreamSession
         session._rules = chain.Judge.RulesFor(settings.StreamingMode == StreamingMode.BufferWhole);
         session._hedging = settings.Hedging;
         session._walk = chain.Walk(call, settings.Preferred);
+        session._keep = chain.Streaming.ContinueAfterCommit || chain.Events is not null;
         return session;
     }
 
@@ -99,7 +116,7 @@ internal sealed class StreamSession
         {
             if (_provider is null && !NextPart())
             {
-                throw _outputCommitted
+                throw _failure = _outputCommitted
                     ? _chain.Failures.StopWith(_call, _activity, new(_call.Attempts.Count > 0 ? _call.Attempts[^1].Outcome : FailureKind.Unknown, null, null, "no provider could continue the answer"), outputCommitted: true)
                     : _chain.Failures.Exhausted(_call, _activity, deadline: false);
             }
@@ -121,6 +138,13 @@ internal sealed class StreamSession
             else
             {
                 _current = ProviderStream.Begin(_chain, _call, provider, _probe, _retry, reservation, _outputCommitted, _activity);
+                if (_outputCommitted && _chain.Events is not null)
+                {
+                    var attempt = _current.Attempt;
+                    attempt.ContinuedFrom = _brokeFrom;
+                    attempt.SeamOffset = _delivered.Text().Length;
+                    attempt.ContinuationMode = _part.Mode;
+                }
             }
 
             _partStart = _delivered.Count;
@@ -155,7 +179,7 @@ internal sealed class StreamSession
             return false;
         }
 
-        Commit(s, keep: _chain.Streaming.ContinueAfterCommit);
+        Commit(s, keep: _keep);
         return true;
     }
 
@@ -168,7 +192,7 @@ internal sealed class StreamSession
             return false;
         }
 
-        Commit(s, keep: false);
+        Commit(s, keep: _chain.Events is not null);
         return true;
     }
 
@@ -218,6 +242,7 @@ internal sealed class StreamSession
         var provider = s.Provider;
         _chain.Telemetry.Attempts.Streamed(attempt, _delivered.Since(_partStart));
         _chain.Recorder.Succeeded(_call, attempt, _activity, attempt.Chunks);
+        _chain.Events?.StreamAnswered(_call, _delivered.Since(0), attempt.Usage, continued: _parts is not null);
         trailer = AnswerParts.Trailer(_parts, provider, _call, attempt);
         _racer?.Settle(_chain.HedgeBudget, attempt.Cost);
         return true;
@@ -231,6 +256,11 @@ internal sealed class StreamSession
         await CloseAsync(abandoned: false).ConfigureAwait(false);
         var failure = s.Failure!.Value;
         var committedPart = s.Committed;
+        if (_chain.Events is not null)
+        {
+            attempt.PartialOutput = committedPart ? Events.EventMessages.Text(_delivered.Since(_partStart)) : HeldText(s);
+        }
+
         StreamAttempt.Return(s);
         var provider = _provider!;
         if (committedPart)
@@ -244,7 +274,7 @@ internal sealed class StreamSession
         attempt.Release();
         if (step == NextStep.Stop)
         {
-            throw _chain.Failures.StopWith(_call, _activity, failure);
+            throw _failure = _chain.Failures.StopWith(_call, _activity, failure);
         }
 
         if (step == NextStep.Retry)
@@ -269,6 +299,12 @@ internal sealed class StreamSession
         }
         finally
         {
+            if (!_succeeded)
+            {
+                // A failure, or the caller left before the end.
+                _chain.Events?.Ended(_call, _failure, streaming: true, _delivered.Since(0));
+            }
+
             _delivered.Release();
             Recycle();
         }
@@ -294,6 +330,8 @@ internal sealed class StreamSession
         _racer = null;
         _partStart = 0;
         _succeeded = false;
+        _failure = null;
+        _brokeFrom = null;
         _activity = null;
         _walk = default;
         Update = null;
@@ -337,13 +375,26 @@ internal sealed class StreamSession
 
         if (!_chain.Streaming.ContinueAfterCommit || !_chain.Retry.FallsBack(failure.Kind))
         {
-            throw _chain.Failures.StopWith(_call, _activity, failure, outputCommitted: true);
+            throw _failure = _chain.Failures.StopWith(_call, _activity, failure, outputCommitted: true);
         }
 
+        _brokeFrom = provider.Name;
         _chain.Recorder.Continuing(provider, failure.Kind, _walk.NextName());
         (_parts ??= new()).Broke(provider, _delivered.Since(_partStart), _chain.Tokens, _part.Messages, _part.Options,
             Cost.CostMeter.Billable(failure.Kind, failure.StatusCode, attempt.Chunks));
         _provider = null;
+    }
+
+    /// <summary>The text a failed attempt held before commit (what the caller never saw).</summary>
+    private static string HeldText(StreamAttempt s)
+    {
+        var text = new System.Text.StringBuilder();
+        for (var i = 0; i < s.Pending.Count; i++)
+        {
+            text.Append(s.Pending[i].Text);
+        }
+
+        return text.ToString();
     }
 
     private void Commit(StreamAttempt s, bool keep)
@@ -425,7 +476,7 @@ internal sealed class StreamSession
             _part.TrimSeam(update);
         }
 
-        _delivered.Passing(update, provider, keep: _chain.Streaming.ContinueAfterCommit);
+        _delivered.Passing(update, provider, keep: _keep);
         Update = update;
         return true;
     }
