@@ -30,6 +30,7 @@ internal static class FallbackChatClientFactory
             services.GetService<CircuitBreaking.IProviderStateStore>(),
             (services.GetService<IEnumerable<Routing.IRoutingPolicy>>() ?? []),
             services.GetService<Cost.PriceCatalog>(),
-            services.GetService<Cost.ISpendLedger>());
+            services.GetService<Cost.ISpendLedger>(),
+            options.Events.Enabled ? services.GetService<Events.FallbackEventLog>() : null);
     }
 }

@@ -53,6 +53,15 @@ public static class FallbackServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FallbackOptions>, FallbackOptionsValidator>(
             sp => new FallbackOptionsValidator(sectionName, sp.GetServices<SkFallback.Routing.IRoutingPolicy>().Select(p => p.Name))));
         services.TryAddSingleton<SkFallback.Cost.ISpendLedger>(sp => new SkFallback.Cost.SpendLedger(sp.GetService<TimeProvider>()));
+
+        // Made only when the options enable it (the factory asks for it then); the container disposes it, draining its queue.
+        services.TryAddSingleton(sp => new SkFallback.Events.FallbackEventLog(
+            sp.GetRequiredService<IOptions<FallbackOptions>>().Value.Events,
+            sp.GetService<SkFallback.Events.IFallbackEventSink>(),
+            sp.GetService<Logging.ILoggerFactory>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<Compliance.Redaction.IRedactorProvider>(),
+            sp.GetServices<SkFallback.Events.IFallbackEventRedactor>()));
         return services.AddChatClient(sp => FallbackChatClientFactory.Create(sp, sp.GetRequiredService<IOptions<FallbackOptions>>().Value, sectionName));
     }
 }
