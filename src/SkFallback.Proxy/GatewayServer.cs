@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SkFallback.Anthropic;
 using SkFallback.Cost;
+using SkFallback.Events;
 using SkFallback.Proxy.Chains;
 using SkFallback.Proxy.Configuration;
 using SkFallback.Proxy.Dashboard;
@@ -79,6 +80,9 @@ internal sealed class GatewayServer : IAsyncDisposable
     /// <summary>Gets a value indicating whether the dashboard is served at <c>/</c> (an admin key is configured, or offline).</summary>
     public bool DashboardEnabled { get; private init; }
 
+    /// <summary>Gets the fallback-event log the chains write to, when <c>SkFallback:Events:Enabled</c> is set.</summary>
+    internal FallbackEventLog? Events { get; private init; }
+
     /// <summary>Gets the host's services.</summary>
     public IServiceProvider Services => _app.Services;
 
@@ -122,7 +126,8 @@ internal sealed class GatewayServer : IAsyncDisposable
             (var quotas, redis) = QuotaStores.Create(options.Redis, loggers.CreateLogger("SkFallback.Proxy.Quotas"));
             var ledger = new GatewayLedger(quotas, time);
             HoldForKeyBudgets(options, chains);
-            BuildChains(chains, loggers, time, ledger, redis, options.Redis.KeyPrefix, built, disposables, errors);
+            var events = CreateEventLog(app, builder.Configuration, chains, developmentKey, loggers, time, disposables, errors);
+            BuildChains(chains, loggers, time, ledger, redis, options.Redis.KeyPrefix, events, built, disposables, errors);
             if (errors.Count > 0)
             {
                 throw new GatewayConfigurationException(errors);
@@ -132,7 +137,7 @@ internal sealed class GatewayServer : IAsyncDisposable
             var keys = GatewayKeyStore.Create(options, developmentKey);
             var secrets = chains.SelectMany(c => c.Options.Providers).Select(p => p.ApiKey).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
             var dashboard = CreateDashboard(options, developmentKey, chains, catalog, keys, ledger, time);
-            var gateway = new ChatGateway(catalog, keys, options, time, secrets, quotas, dashboard?.Data.Activity);
+            var gateway = new ChatGateway(catalog, keys, options, time, secrets, quotas, dashboard?.Data.Activity, eventLabels: events is not null);
             var state = new GatewayState();
             app.Lifetime.ApplicationStopping.Register(state.BeginDrain);
             Map(app, gateway, catalog, keys, state, dashboard?.Endpoints);
@@ -147,6 +152,7 @@ internal sealed class GatewayServer : IAsyncDisposable
             return new GatewayServer(app, new Uri($"http://127.0.0.1:{port}/"), catalog, simulator, ownsSimulator, developmentKey, ledger, new Disposables(disposables))
             {
                 DashboardEnabled = dashboard is not null,
+                Events = events,
             };
         }
         catch
@@ -307,7 +313,7 @@ internal sealed class GatewayServer : IAsyncDisposable
     /// other replicas through SkFallback.Redis (one store per chain, <c>{KeyPrefix}chain:{name}</c>), on the quotas' connection.
     /// </summary>
     private static void BuildChains(List<(string Name, string Section, FallbackOptions Options)> chains, ILoggerFactory loggers, TimeProvider time, GatewayLedger ledger,
-        StackExchange.Redis.IConnectionMultiplexer? redis, string keyPrefix, List<(string, FallbackOptions, FallbackChatClient)> built, List<IDisposable> disposables, List<string> errors)
+        StackExchange.Redis.IConnectionMultiplexer? redis, string keyPrefix, FallbackEventLog? events, List<(string, FallbackOptions, FallbackChatClient)> built, List<IDisposable> disposables, List<string> errors)
     {
         foreach (var (name, section, chain) in chains)
         {
@@ -322,12 +328,42 @@ internal sealed class GatewayServer : IAsyncDisposable
                     disposables.Add(shared);
                 }
 
-                built.Add((name, chain, new FallbackChatClient(chain, [new AnthropicProviderClientFactory()], loggers, time, shared, ledger: ledger)));
+                built.Add((name, chain, new FallbackChatClient(chain, [new AnthropicProviderClientFactory()], loggers, time, shared, ledger: ledger, eventLog: events)));
             }
             catch (OptionsValidationException exception)
             {
                 errors.AddRange(exception.Failures.Select(f => f.Replace(FallbackOptions.SectionName + ":", section + ":", StringComparison.Ordinal)));
             }
+        }
+    }
+
+    /// <summary>
+    /// The fallback-event log every chain of the gateway writes to (section <c>SkFallback:Events</c>), when enabled: an
+    /// <see cref="IFallbackEventSink"/>, <c>IRedactorProvider</c> or <see cref="IFallbackEventRedactor"/>s registered in
+    /// the host are used; provider keys and the development key are redacted with the chains' own.
+    /// </summary>
+    private static FallbackEventLog? CreateEventLog(WebApplication app, ConfigurationManager configuration, List<(string Name, string Section, FallbackOptions Options)> chains,
+        string? developmentKey, ILoggerFactory loggers, TimeProvider time, List<IDisposable> disposables, List<string> errors)
+    {
+        var options = new FallbackEventOptions();
+        try
+        {
+            configuration.GetSection(FallbackOptions.SectionName + ":Events").Bind(options);
+            if (!options.Enabled)
+            {
+                return null;
+            }
+
+            var secrets = chains.SelectMany(c => c.Options.Providers).Select(p => p.ApiKey).Append(developmentKey).OfType<string>();
+            var log = new FallbackEventLog(options, app.Services.GetService<IFallbackEventSink>(), loggers, time,
+                app.Services.GetService<Microsoft.Extensions.Compliance.Redaction.IRedactorProvider>(), app.Services.GetServices<IFallbackEventRedactor>(), secrets);
+            disposables.Add(log);
+            return log;
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+        {
+            errors.Add(exception is ArgumentException ? exception.Message.Split(" (Parameter", 2)[0] : $"{FallbackOptions.SectionName}:Events: {exception.Message}");
+            return null;
         }
     }
 

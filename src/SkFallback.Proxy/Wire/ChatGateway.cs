@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
+using SkFallback.Events;
 using SkFallback.Proxy.Chains;
 using SkFallback.Proxy.Configuration;
 using SkFallback.Proxy.Dashboard;
@@ -23,6 +24,7 @@ internal sealed class ChatGateway
     private readonly TimeProvider _time;
     private readonly IQuotaStore _quotas;
     private readonly GatewayActivity? _activity;
+    private readonly bool _eventLabels;
 
     /// <summary>Initializes a new instance of the <see cref="ChatGateway"/> class.</summary>
     /// <param name="catalog">The chains.</param>
@@ -32,8 +34,10 @@ internal sealed class ChatGateway
     /// <param name="secrets">Provider keys, redacted from every message.</param>
     /// <param name="quotas">Where rate limits and budgets are counted.</param>
     /// <param name="activity">Where finished calls are recorded for the dashboard, if it is on.</param>
-    public ChatGateway(ChainCatalog catalog, GatewayKeyStore keys, GatewayOptions options, TimeProvider time, IReadOnlyCollection<string> secrets, IQuotaStore quotas, GatewayActivity? activity = null)
+    /// <param name="eventLabels">Whether calls carry labels for the fallback-event log (virtual model, chain, key id, wire).</param>
+    public ChatGateway(ChainCatalog catalog, GatewayKeyStore keys, GatewayOptions options, TimeProvider time, IReadOnlyCollection<string> secrets, IQuotaStore quotas, GatewayActivity? activity = null, bool eventLabels = false)
     {
+        _eventLabels = eventLabels;
         _activity = activity;
         _quotas = quotas;
         _catalog = catalog;
@@ -130,6 +134,18 @@ internal sealed class ChatGateway
         }
 
         RequestKeys.Apply(context.Request.Headers, request.Options, limits.Tenant, limits.AllowTenantOverride);
+        if (_eventLabels)
+        {
+            // The key's id, never the key: the event log reads these only for the calls it keeps.
+            (request.Options.AdditionalProperties ??= [])[FallbackMetadataKeys.EventLabels] = new Dictionary<string, string>(4, StringComparer.Ordinal)
+            {
+                [FallbackEventLabels.VirtualModel] = model.Name,
+                [FallbackEventLabels.Chain] = model.Chain,
+                [FallbackEventLabels.GatewayKeyId] = key.Id,
+                [FallbackEventLabels.Wire] = wire == ClientWire.Anthropic ? "anthropic" : "openai",
+            };
+        }
+
         return new PreparedCall(request, model, key, startedAt, rate);
     }
 

@@ -101,8 +101,19 @@ public sealed class FallbackEventFileSink : IFallbackEventSink, IDisposable
             }
         }
 
-        var name = FallbackEventFiles.Name(_prefix, _time.GetUtcNow(), _nextSequence++);
-        _file = new FileStream(Path.Combine(_directory, name), FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: false);
+        // Another writer on the same prefix may have taken the number: the next free one is used.
+        for (var tries = 0; _file is null; tries++)
+        {
+            var path = Path.Combine(_directory, FallbackEventFiles.Name(_prefix, _time.GetUtcNow(), _nextSequence++));
+            try
+            {
+                _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024, useAsync: false);
+            }
+            catch (IOException) when (tries < 100 && File.Exists(path))
+            {
+            }
+        }
+
         ApplyRetention();
     }
 
