@@ -9,8 +9,8 @@ internal sealed record LoadOptions(int[] Counts, bool[] Phases, int Samples, Tim
     /// <summary>Streams a child sends before it measures (the last 20 at once).</summary>
     public const int WarmUpStreams = 50;
 
-    public const string Model = "gpt-4o-2024-08-06";
-    public const string WarmUpModel = "warm-up-2024-08-06";
+    public const string ChainModel = "gpt-4o-2024-08-06";
+    public const string PeerModel = "gpt-4o-2024-11-20";
     public const string Question = "Report the harbour's traffic";
     public const int Seed = 13;
 
@@ -49,6 +49,12 @@ internal sealed record LoadOptions(int[] Counts, bool[] Phases, int Samples, Tim
         var parts = shares.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         return new FaultMix(parts[0], parts[1], parts[2], Seed);
     }
+
+    /// <summary>Each client has a model of its own on both servers, so each meets the same seeded faults in the same order.</summary>
+    public static string ModelOf(string client) => client == "chain" ? ChainModel : PeerModel;
+
+    /// <summary>The model a fresh client's warm-up streams to (on the healthy server).</summary>
+    public static string WarmUpModelOf(string client) => "warm-up-" + ModelOf(client);
 
     public static string? Value(string[] args, string name)
     {

@@ -1,23 +1,28 @@
 namespace SkFallback.ConcurrencyLoad;
 
-/// <summary>Samples the thread pool's thread count every 2 ms on a thread of its own (not a pool thread) and keeps the peak.</summary>
+/// <summary>
+/// Samples the thread pool's thread count every 2 ms on a thread of its own (not a pool thread) and keeps the peak of
+/// each client while its waves run (<see cref="Current"/>).
+/// </summary>
 internal sealed class PoolThreadSampler : IDisposable
 {
     private readonly Thread _thread;
+    private readonly int[] _peaks;
     private volatile bool _stopped;
-    private int _peak;
+    private volatile int _current;
 
-    public PoolThreadSampler()
+    public PoolThreadSampler(int clients)
     {
-        _peak = ThreadPool.ThreadCount;
+        _peaks = new int[clients];
         _thread = new Thread(() =>
         {
             while (!_stopped)
             {
                 var count = ThreadPool.ThreadCount;
-                if (count > Volatile.Read(ref _peak))
+                var current = _current;
+                if (count > Volatile.Read(ref _peaks[current]))
                 {
-                    Volatile.Write(ref _peak, count);
+                    Volatile.Write(ref _peaks[current], count);
                 }
 
                 Thread.Sleep(2);
@@ -26,7 +31,14 @@ internal sealed class PoolThreadSampler : IDisposable
         _thread.Start();
     }
 
-    public int Peak => Math.Max(Volatile.Read(ref _peak), ThreadPool.ThreadCount);
+    /// <summary>Gets or sets the client whose waves run now.</summary>
+    public int Current
+    {
+        get => _current;
+        set => _current = value;
+    }
+
+    public int PeakOf(int client) => Volatile.Read(ref _peaks[client]);
 
     public void Dispose()
     {

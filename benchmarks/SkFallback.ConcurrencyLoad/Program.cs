@@ -6,8 +6,9 @@ using SkFallback.Simulator;
 
 // N streams started at once, through FallbackChatClient and through Microsoft.Extensions.AI's OrderedFailoverChatClient,
 // against two OpenAI-wire simulators (the first flaky in the faulty phases, the second healthy; same model and seed, so
-// a continuation is exact), healthy and with faults, in one run. The simulators run in this process; each (phase, N,
-// client) is measured in a child process of its own, so its threads and allocations are the client's alone.
+// a continuation is exact), healthy and with faults, in one run. The simulators run in this process; each (clients,
+// phase, N) cell runs in a child process of its own, its waves alternating between the two clients, so both meet the
+// machine as it is and the threads and allocations counted are the clients' (the servers are here).
 if (args.Contains("--child"))
 {
     return await ChildRun.RunAsync(args);
@@ -16,11 +17,11 @@ if (args.Contains("--child"))
 var options = LoadOptions.Parse(args);
 await using var flaky = await ProviderSimulator.StartAsync(new SimulatorOptions { Seed = LoadOptions.Seed });
 await using var healthy = await ProviderSimulator.StartAsync(new SimulatorOptions { Seed = LoadOptions.Seed });
-var expected = flaky.ExpectedReply(LoadOptions.Model, LoadOptions.Question);
+string[] clientNames = ["chain", "peer"];
 var results = new List<PhaseResult>();
 Console.WriteLine($"load average before: {LoadAverage()}; {Environment.ProcessorCount} cores; .NET {Environment.Version}; "
-    + $"samples per cell {options.Samples}; caller deadline {options.CallerDeadline.TotalSeconds:0.#} s; simulator TTFT {LoadOptions.TimeToFirstTokenMs} ms, {LoadOptions.TokensPerSecond} tokens/s; faulty mix {options.Mix.ServerErrorShare:P0} 503, {options.Mix.DropShare:P0} drops, {options.Mix.StallShare:P0} stalls (seed {LoadOptions.Seed})");
-var flip = false;
+    + $"samples per cell {options.Samples}; caller deadline {options.CallerDeadline.TotalSeconds:0.#} s; simulator TTFT {LoadOptions.TimeToFirstTokenMs} ms, {LoadOptions.TokensPerSecond} tokens/s; "
+    + $"faulty mix {options.Mix.ServerErrorShare:P0} 503, {options.Mix.DropShare:P0} drops, {options.Mix.StallShare:P0} stalls (seed {LoadOptions.Seed})");
 foreach (var clients in options.Clients)
 {
     foreach (var faulty in options.Phases)
@@ -28,17 +29,15 @@ foreach (var clients in options.Clients)
         foreach (var n in options.Counts)
         {
             var rounds = Math.Max(1, (int)Math.Ceiling(options.Samples / (double)n));
-
-            // Alternate which client goes first, so neither always meets the machine's state after the other.
-            var order = (flip = !flip) ? new[] { "chain", "peer" } : ["peer", "chain"];
-            foreach (var client in order)
+            var warm = clients == "warm";
+            Script(flaky, faulty ? options.Mix : null, rounds * n * 4, warmUpOnMeasured: warm, warmUpOnWarmUpModel: false);
+            Script(healthy, null, 0, warmUpOnMeasured: false, warmUpOnWarmUpModel: !warm);
+            var before = LoadAverage();
+            var cell = await RunChildAsync(n, rounds, faulty, clients);
+            var after = LoadAverage();
+            foreach (var result in cell)
             {
-                var warm = clients == "warm";
-                Script(flaky, faulty ? options.Mix : null, rounds * n * 4, warmUpOn: warm ? LoadOptions.Model : null);
-                Script(healthy, null, 0, warmUpOn: warm ? null : LoadOptions.WarmUpModel);
-                var before = LoadAverage();
-                var result = await RunChildAsync(client, n, rounds, faulty, clients);
-                results.Add(result with { LoadBefore = before, LoadAfter = LoadAverage() });
+                results.Add(result with { LoadBefore = before, LoadAfter = after });
                 Console.WriteLine(Describe(results[^1]));
                 foreach (var (type, bytes) in result.AllocationTypes)
                 {
@@ -59,26 +58,31 @@ Console.WriteLine(Report.Markdown(results));
 Console.WriteLine($"load average after: {LoadAverage()}");
 return 0;
 
-static void Script(ProviderSimulator sim, FaultMix? mix, int requests, string? warmUpOn)
+void Script(ProviderSimulator sim, FaultMix? mix, int requests, bool warmUpOnMeasured, bool warmUpOnWarmUpModel)
 {
-    // A fresh script per child: the same seeded faults, in the same order, for both clients.
+    // A fresh script per cell: each client has its own model, which meets the same seeded faults in the same order.
     sim.Reset();
-    var script = sim.Model(LoadOptions.Model).WithLatency(new LatencyProfile(TimeSpan.FromMilliseconds(LoadOptions.TimeToFirstTokenMs), LoadOptions.TokensPerSecond, 0.2));
-    sim.Model(LoadOptions.WarmUpModel).WithLatency(new LatencyProfile(TimeSpan.FromMilliseconds(LoadOptions.TimeToFirstTokenMs), LoadOptions.TokensPerSecond, 0.2));
-    if (warmUpOn is not null)
+    foreach (var client in clientNames)
     {
-        // The warm-up's first stream breaks after commit (the chain continues it, loading its token encoding once per
-        // process, outside the measurement); the rest are answered well.
-        sim.Model(warmUpOn).Then(SimulatedBehavior.DropAfter(10)).Then(SimulatedBehavior.Ok(), LoadOptions.WarmUpStreams);
-    }
+        var latency = new LatencyProfile(TimeSpan.FromMilliseconds(LoadOptions.TimeToFirstTokenMs), LoadOptions.TokensPerSecond, 0.2);
+        var script = sim.Model(LoadOptions.ModelOf(client)).WithLatency(latency);
+        var warmUp = sim.Model(LoadOptions.WarmUpModelOf(client)).WithLatency(latency);
+        if (warmUpOnMeasured || warmUpOnWarmUpModel)
+        {
+            // The warm-up's first stream breaks after commit (the chain continues it, loading its token encoding once
+            // per process, outside the measurement); the rest are answered well. A warm client warms up on its
+            // measured model (on this server, the first), a fresh one on its warm-up model.
+            (warmUpOnMeasured ? script : warmUp).Then(SimulatedBehavior.DropAfter(10)).Then(SimulatedBehavior.Ok(), LoadOptions.WarmUpStreams - 1);
+        }
 
-    if (mix is not null)
-    {
-        script.Then(mix, requests);
+        if (mix is not null)
+        {
+            script.Then(mix, requests);
+        }
     }
 }
 
-async Task<PhaseResult> RunChildAsync(string client, int n, int rounds, bool faulty, string clients)
+async Task<List<PhaseResult>> RunChildAsync(int n, int rounds, bool faulty, string clients)
 {
     var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
@@ -89,8 +93,10 @@ async Task<PhaseResult> RunChildAsync(string client, int n, int rounds, bool fau
 
     foreach (var argument in new[]
     {
-        "--child", "--client", client, "--n", n.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture),
-        "--flaky", flaky.OpenAIEndpoint.ToString(), "--healthy", healthy.OpenAIEndpoint.ToString(), "--expected", expected,
+        "--child", "--n", n.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture),
+        "--flaky", flaky.OpenAIEndpoint.ToString(), "--healthy", healthy.OpenAIEndpoint.ToString(),
+        "--expected-chain", flaky.ExpectedReply(LoadOptions.ModelOf("chain"), LoadOptions.Question),
+        "--expected-peer", flaky.ExpectedReply(LoadOptions.ModelOf("peer"), LoadOptions.Question),
         "--deadline-ms", options.CallerDeadline.TotalMilliseconds.ToString(CultureInfo.InvariantCulture), "--faulty", faulty ? "true" : "false", "--clients", clients,
     })
     {
@@ -106,9 +112,13 @@ async Task<PhaseResult> RunChildAsync(string client, int n, int rounds, bool fau
     var stderr = process.StandardError.ReadToEndAsync();
     var stdout = await process.StandardOutput.ReadToEndAsync();
     await process.WaitForExitAsync();
-    var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith(ChildRun.ResultPrefix, StringComparison.Ordinal))
-        ?? throw new InvalidOperationException($"The {client} child (N={n}) gave no result; exit {process.ExitCode}: {stdout} {await stderr}");
-    return JsonSerializer.Deserialize<PhaseResult>(line[ChildRun.ResultPrefix.Length..])!;
+    var lines = stdout.Split('\n').Where(l => l.StartsWith(ChildRun.ResultPrefix, StringComparison.Ordinal)).ToList();
+    if (lines.Count != clientNames.Length)
+    {
+        throw new InvalidOperationException($"The child (N={n}) gave {lines.Count} results; exit {process.ExitCode}: {stdout} {await stderr}");
+    }
+
+    return lines.Select(l => JsonSerializer.Deserialize<PhaseResult>(l[ChildRun.ResultPrefix.Length..])!).ToList();
 }
 
 static string Describe(PhaseResult r) => string.Create(CultureInfo.InvariantCulture,
