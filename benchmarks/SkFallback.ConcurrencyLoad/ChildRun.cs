@@ -51,7 +51,7 @@ internal static class ChildRun
             // Wave by wave, the two clients in turn (alternating which goes first): both meet the machine as it is.
             for (var turn = 0; turn < cells.Length; turn++)
             {
-                var index = (turn + round) % cells.Length;
+                var index = (turn + round + (args.Contains("--peer-first") ? 1 : 0)) % cells.Length;
                 threads.Current = index;
                 await WaveAsync(cells[index], n, flaky, healthy, deadline).ConfigureAwait(false);
             }

@@ -103,9 +103,9 @@ async Task<List<PhaseResult>> RunChildAsync(int n, int rounds, bool faulty, stri
         start.ArgumentList.Add(argument);
     }
 
-    if (args.Contains("--allocation-types"))
+    foreach (var flag in new[] { "--allocation-types", "--peer-first" }.Where(args.Contains))
     {
-        start.ArgumentList.Add("--allocation-types");
+        start.ArgumentList.Add(flag);
     }
 
     using var process = Process.Start(start)!;
