@@ -22,7 +22,7 @@ internal static class DashboardSpend
         {
             foreach (var account in GatewayLedger.AccountsOf(null, null, key, now))
             {
-                rows.Add(Row("key", key.Id, account.Name.Contains(":m:", StringComparison.Ordinal) ? "this month" : "today", account, ledger.Store));
+                rows.Add(Row("key", key.Id, account.IsMonthly ? "this month" : "today", account, ledger.Store));
             }
         }
 

@@ -9,6 +9,9 @@ namespace SkFallback.Proxy.Quotas;
 /// <param name="Lifetime">How long the account is kept after its last use (a little over its period).</param>
 internal readonly record struct QuotaAccount(string Name, long LimitNanos, TimeSpan Lifetime)
 {
+    /// <summary>Gets a value indicating whether this is a key's month (<c>key:{id}:m:{yyyyMM}</c>, as <see cref="GatewayLedger.AccountsOf"/> names it) rather than a day.</summary>
+    public bool IsMonthly => Name.Contains(":m:", StringComparison.Ordinal);
+
     /// <summary>Nano-dollars per US dollar.</summary>
     public const decimal NanosPerUsd = 1_000_000_000m;
 

@@ -226,7 +226,7 @@ internal sealed class ChatGateway
         {
             if (_quotas.Read(account).Spent >= account.LimitNanos)
             {
-                return account.Name.Contains(":m:", StringComparison.Ordinal) ? "monthly" : "daily";
+                return account.IsMonthly ? "monthly" : "daily";
             }
         }
 
